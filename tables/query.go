@@ -1,0 +1,191 @@
+package tables
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/authagonal/authagonal-tables/entity"
+)
+
+// PageSize is the number of entities asked for per page, the service's
+// maximum. The service may return fewer, or none, with a continuation.
+const PageSize = 1000
+
+// Query selects the entities of one table.
+type Query struct {
+	// Filter is an OData $filter expression, or empty for every entity.
+	Filter string
+	// Select lists the properties to return, or nil for all of them.
+	Select []string
+	// Top caps the entities per page; zero means PageSize.
+	Top int
+}
+
+// Page is one response of a query.
+type Page struct {
+	Entities []*entity.Entity
+	// Date is the service's clock when it sent the page, from the Date
+	// header, at 1-second resolution; zero if the header was missing.
+	Date time.Time
+}
+
+// continuation is the position the service returns when a query has more
+// results.
+type continuation struct {
+	partitionKey, rowKey string
+}
+
+// Query pages through the entities of table that q selects and calls fn
+// with each page, in the service's order (by PartitionKey, then RowKey).
+// It stops at the first error from fn or from the service. A service that
+// answers a continuation with that same continuation is an error, never a
+// loop.
+func (s *Service) Query(ctx context.Context, table string, q Query, fn func(Page) error) error {
+	var next continuation
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p, cont, err := s.queryPage(ctx, table, q, next)
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		if cont == (continuation{}) {
+			return nil
+		}
+		if cont == next {
+			return fmt.Errorf("query table %q: the service returned the continuation it was sent (NextPartitionKey %q, NextRowKey %q); stopping instead of looping forever", table, cont.partitionKey, cont.rowKey)
+		}
+		next = cont
+	}
+}
+
+func (s *Service) queryPage(ctx context.Context, table string, q Query, from continuation) (Page, continuation, error) {
+	op := fmt.Sprintf("query table %q", table)
+	query := url.Values{}
+	top := q.Top
+	if top <= 0 {
+		top = PageSize
+	}
+	query.Set("$top", fmt.Sprint(top))
+	if q.Filter != "" {
+		query.Set("$filter", q.Filter)
+	}
+	if len(q.Select) > 0 {
+		query.Set("$select", joinComma(q.Select))
+	}
+	if from.partitionKey != "" {
+		query.Set("NextPartitionKey", from.partitionKey)
+	}
+	if from.rowKey != "" {
+		query.Set("NextRowKey", from.rowKey)
+	}
+
+	req, err := s.newRequest(ctx, http.MethodGet, escapeTable(table)+"()", query)
+	if err != nil {
+		return Page{}, continuation{}, err
+	}
+	resp, err := s.do(req, op, http.StatusOK)
+	if err != nil {
+		return Page{}, continuation{}, err
+	}
+	defer resp.Body.Close()
+
+	p := Page{}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		p.Date = d.UTC()
+	}
+	p.Entities, err = decodeEntities(resp.Body)
+	if err != nil {
+		return Page{}, continuation{}, fmt.Errorf("%s: read response: %w", op, err)
+	}
+	cont := continuation{
+		partitionKey: resp.Header.Get("x-ms-continuation-NextPartitionKey"),
+		rowKey:       resp.Header.Get("x-ms-continuation-NextRowKey"),
+	}
+	return p, cont, nil
+}
+
+func joinComma(names []string) string {
+	var b bytes.Buffer
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(n)
+	}
+	return b.String()
+}
+
+// escapeTable escapes a table name for a URL path. Valid names are letters
+// and digits and need no escaping; this guards against invalid ones.
+func escapeTable(name string) string {
+	return url.PathEscape(name)
+}
+
+// decodeEntities reads a query response body, {"value":[...]} with OData
+// control properties around it, and converts each entity object.
+func decodeEntities(body io.Reader) ([]*entity.Entity, error) {
+	dec := json.NewDecoder(body)
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	var entities []*entity.Entity
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		if tok != "value" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := expectDelim(dec, '['); err != nil {
+			return nil, err
+		}
+		for dec.More() {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, err
+			}
+			e, err := entity.FromService(raw)
+			if err != nil {
+				return nil, fmt.Errorf("entity %d of the page: %w", len(entities)+1, err)
+			}
+			entities = append(entities, e)
+		}
+		if err := expectDelim(dec, ']'); err != nil {
+			return nil, err
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return nil, err
+	}
+	return entities, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("unexpected JSON %v, expected %q", tok, string(want))
+	}
+	return nil
+}
