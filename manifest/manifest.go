@@ -1,0 +1,214 @@
+// Package manifest reads and writes _manifest.json, the record of one backup,
+// and verifies a backup folder against it.
+//
+// A folder is a complete backup exactly when it holds a manifest: backup
+// writes the manifest last, after every data file has been synced, and then
+// renames the folder into place.
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/authagonal/authagonal-tables/internal/fsutil"
+	"github.com/authagonal/authagonal-tables/tables"
+)
+
+// FileName is the manifest's name inside a backup folder.
+const FileName = "_manifest.json"
+
+// FormatVersion is the version of the backup format this tool writes. A
+// reader rejects versions it does not know.
+const FormatVersion = 1
+
+// MaxBytes caps the size of a manifest file that Read accepts. A manifest of
+// a thousand tables is well under 1 MiB.
+const MaxBytes = 16 << 20
+
+// Backup modes.
+const (
+	ModeFull = "full"
+)
+
+// Manifest describes one backup. Field names that the Authagonal .NET backup
+// tool also writes keep its spelling, so scripts that read its manifests
+// keep working.
+type Manifest struct {
+	FormatVersion   int       `json:"FormatVersion"`
+	BackupID        string    `json:"BackupId"`
+	BackupTimestamp time.Time `json:"BackupTimestamp"`
+	Mode            string    `json:"Mode"`
+	Compressed      bool      `json:"Compressed"`
+	// Codec names the codec of every data file, such as "jsonl.gz".
+	Codec       string   `json:"Codec"`
+	ToolVersion string   `json:"ToolVersion"`
+	Account     *Account `json:"Account,omitempty"`
+	// Tables maps each table backed up to what was written for it.
+	Tables          map[string]Table `json:"Tables"`
+	TotalEntities   int64            `json:"TotalEntities"`
+	DurationSeconds float64          `json:"DurationSeconds"`
+	// FileHashes maps every file of the backup except the manifest to the
+	// lowercase hex SHA-256 of its bytes on disk.
+	FileHashes map[string]string `json:"FileHashes"`
+	// MissingTables lists tables of the default set that did not exist.
+	MissingTables []string `json:"MissingTables"`
+	// ExcludedTables lists tables left out on purpose, with the reason.
+	ExcludedTables []Excluded `json:"ExcludedTables"`
+}
+
+// Account identifies the storage account backed up. It never holds a key
+// or a SAS token.
+type Account struct {
+	Name          string `json:"Name"`
+	TableEndpoint string `json:"TableEndpoint"`
+}
+
+// Table is the record of one table in a backup.
+type Table struct {
+	EntityCount     int64   `json:"EntityCount"`
+	DurationSeconds float64 `json:"DurationSeconds"`
+	File            string  `json:"File"`
+	Bytes           int64   `json:"Bytes"`
+}
+
+// Excluded is a table left out of a backup on purpose.
+type Excluded struct {
+	Name   string `json:"Name"`
+	Reason string `json:"Reason"`
+}
+
+// TableNames returns the names of the tables in the backup, sorted.
+func (m *Manifest) TableNames() []string {
+	names := make([]string, 0, len(m.Tables))
+	for name := range m.Tables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Marshal encodes the manifest as indented JSON with a final newline.
+func (m *Manifest) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Write writes the manifest into dir atomically, with owner-only
+// permissions.
+func Write(dir string, m *Manifest) error {
+	data, err := m.Marshal()
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	if err := fsutil.WriteFileAtomic(filepath.Join(dir, FileName), data); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return nil
+}
+
+// ErrNoManifest is returned by Read when the folder has no manifest, which
+// means it is not a complete backup.
+var ErrNoManifest = errors.New("no " + FileName + ": the folder is not a complete backup (an interrupted backup leaves none)")
+
+// Read reads and checks the manifest in dir. Besides JSON syntax it checks
+// what must hold before any data file is opened: a known format version,
+// file names that stay inside the folder, a hash for every table's file.
+func Read(dir string) (*Manifest, error) {
+	path := filepath.Join(dir, FileName)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNoManifest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(data) > MaxBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes; it is not a manifest this tool wrote", path, MaxBytes)
+	}
+	m, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Parse decodes and checks a manifest. See Read.
+func Parse(data []byte) (*Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("invalid JSON: data after the manifest object")
+	}
+	if m.FormatVersion != FormatVersion {
+		return nil, fmt.Errorf("unknown FormatVersion %d; this version of authagonal-tables reads version %d", m.FormatVersion, FormatVersion)
+	}
+	if m.Mode != ModeFull {
+		return nil, fmt.Errorf("unknown Mode %q; expected %q", m.Mode, ModeFull)
+	}
+	for name, sum := range m.FileHashes {
+		if err := CheckFileName(name); err != nil {
+			return nil, fmt.Errorf("FileHashes: %w", err)
+		}
+		if !sha256Hex.MatchString(sum) {
+			return nil, fmt.Errorf("FileHashes: %q: %q is not a lowercase hex SHA-256", name, sum)
+		}
+	}
+	for table, t := range m.Tables {
+		if err := tables.ValidateName(table); err != nil {
+			return nil, fmt.Errorf("Tables: %w", err)
+		}
+		if err := CheckFileName(t.File); err != nil {
+			return nil, fmt.Errorf("table %q: %w", table, err)
+		}
+		if _, ok := m.FileHashes[t.File]; !ok {
+			return nil, fmt.Errorf("table %q: file %q has no entry in FileHashes", table, t.File)
+		}
+		if t.EntityCount < 0 {
+			return nil, fmt.Errorf("table %q: negative EntityCount %d", table, t.EntityCount)
+		}
+	}
+	return &m, nil
+}
+
+// CheckFileName rejects a file name that could point outside the backup
+// folder or at something other than a plain file in it.
+func CheckFileName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty file name")
+	case strings.ContainsRune(name, 0):
+		return fmt.Errorf("file name %q contains a NUL byte", name)
+	case strings.ContainsAny(name, `/\`) || filepath.IsAbs(name):
+		return fmt.Errorf("file name %q contains a path; only plain names inside the backup folder are allowed", name)
+	case name == "." || name == ".." || strings.HasPrefix(name, "."):
+		return fmt.Errorf("file name %q is not allowed: it must not start with a dot", name)
+	case name == FileName:
+		return fmt.Errorf("file name %q is the manifest itself", name)
+	}
+	return nil
+}

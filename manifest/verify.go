@@ -1,0 +1,258 @@
+package manifest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/authagonal/authagonal-tables/codec"
+	"github.com/authagonal/authagonal-tables/entity"
+)
+
+// maxProblemsPerFile caps the problems reported for one file, so that a
+// file of a million bad lines gives a readable report.
+const maxProblemsPerFile = 20
+
+// VerifyOptions select what Verify checks.
+type VerifyOptions struct {
+	// Tables limits the data checks to these tables; nil checks all of them.
+	// Every table named must be in the manifest.
+	Tables []string
+}
+
+// Problem is one thing wrong with a backup.
+type Problem struct {
+	// File is the file concerned, relative to the backup folder; empty for
+	// the folder as a whole.
+	File string `json:"file,omitempty"`
+	// Line is the 1-based line number, or 0 when the problem is not about
+	// one line.
+	Line    int64  `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.File != "" && p.Line > 0:
+		return fmt.Sprintf("%s: line %d: %s", p.File, p.Line, p.Message)
+	case p.File != "":
+		return fmt.Sprintf("%s: %s", p.File, p.Message)
+	}
+	return p.Message
+}
+
+// TableResult is what Verify found for one table.
+type TableResult struct {
+	Name     string `json:"table"`
+	File     string `json:"file"`
+	Entities int64  `json:"entities"`
+	Bytes    int64  `json:"bytes"`
+	OK       bool   `json:"ok"`
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	Dir      string        `json:"dir"`
+	Manifest *Manifest     `json:"-"`
+	Tables   []TableResult `json:"tables"`
+	Problems []Problem     `json:"problems"`
+}
+
+// OK reports whether Verify found no problem.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// Err returns a *VerificationError listing the problems, or nil.
+func (r *Report) Err() error {
+	if r.OK() {
+		return nil
+	}
+	return &VerificationError{Dir: r.Dir, Problems: r.Problems}
+}
+
+// VerificationError is a backup that failed verification.
+type VerificationError struct {
+	Dir      string
+	Problems []Problem
+}
+
+func (e *VerificationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "backup %s failed verification with %d problem(s):", e.Dir, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Verify checks that the backup in dir is complete and unaltered: the
+// manifest is valid, every file it lists is present with the recorded
+// SHA-256, no data file is unlisted, every data file decodes to its end,
+// every line is a valid entity, no key appears twice in a table and each
+// table has the recorded number of entities. It reports every problem it
+// finds rather than stopping at the first. The error is non-nil only when
+// the context ends.
+func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error) {
+	r := &Report{Dir: dir, Problems: []Problem{}, Tables: []TableResult{}}
+	m, err := Read(dir)
+	if err != nil {
+		r.Problems = append(r.Problems, Problem{File: FileName, Message: trimPathPrefix(err.Error(), dir)})
+		return r, nil
+	}
+	r.Manifest = m
+
+	names, err := selectTables(m, opts.Tables)
+	if err != nil {
+		r.Problems = append(r.Problems, Problem{Message: err.Error()})
+		return r, nil
+	}
+	r.checkFolder(m)
+
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		r.checkTable(ctx, name, m.Tables[name], m.FileHashes[m.Tables[name].File])
+	}
+	if err := ctx.Err(); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+func trimPathPrefix(msg, dir string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(msg, dir+"/"+FileName+": "), dir+": ")
+}
+
+func selectTables(m *Manifest, want []string) ([]string, error) {
+	if want == nil {
+		return m.TableNames(), nil
+	}
+	var unknown []string
+	for _, name := range want {
+		if _, ok := m.Tables[name]; !ok {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("table(s) %s not in this backup; it holds: %s", strings.Join(unknown, ", "), strings.Join(m.TableNames(), ", "))
+	}
+	return want, nil
+}
+
+// checkFolder compares the folder's files with the manifest: every listed
+// file must exist, and every data file must be listed.
+func (r *Report) checkFolder(m *Manifest) {
+	entries, err := os.ReadDir(r.Dir)
+	if err != nil {
+		r.Problems = append(r.Problems, Problem{Message: fmt.Sprintf("read folder: %v", err)})
+		return
+	}
+	present := map[string]bool{}
+	for _, e := range entries {
+		present[e.Name()] = true
+		if _, listed := m.FileHashes[e.Name()]; listed || e.Name() == FileName {
+			continue
+		}
+		if _, isData := codec.ForFile(e.Name()); isData {
+			r.Problems = append(r.Problems, Problem{File: e.Name(), Message: "data file not listed in the manifest; remove it or restore from an unaltered copy of the backup"})
+		}
+	}
+	var files []string
+	for name := range m.FileHashes {
+		files = append(files, name)
+	}
+	sort.Strings(files)
+	for _, name := range files {
+		if !present[name] {
+			r.Problems = append(r.Problems, Problem{File: name, Message: "file is missing"})
+		}
+	}
+}
+
+func (r *Report) checkTable(ctx context.Context, name string, t Table, wantSum string) {
+	res := TableResult{Name: name, File: t.File}
+	before := len(r.Problems)
+	add := func(line int64, format string, args ...any) {
+		r.Problems = append(r.Problems, Problem{File: t.File, Line: line, Message: fmt.Sprintf(format, args...)})
+	}
+	defer func() {
+		res.OK = len(r.Problems) == before
+		r.Tables = append(r.Tables, res)
+	}()
+
+	d, err := OpenData(r.Dir, t.File)
+	if err != nil {
+		if !strings.HasSuffix(err.Error(), "file is missing") {
+			add(0, "%s", strings.TrimPrefix(err.Error(), t.File+": "))
+		}
+		return
+	}
+	defer d.Close()
+
+	keys := map[[16]byte]int64{}
+	fileProblems := 0
+	for {
+		if ctx.Err() != nil {
+			return
+		}
+		e, line, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		var lerr *LineError
+		if errors.As(err, &lerr) {
+			res.Entities++
+			fileProblems++
+			if fileProblems <= maxProblemsPerFile {
+				add(lerr.Line, "%v", lerr.Err)
+			}
+			continue
+		}
+		if err != nil {
+			add(0, "%s", strings.TrimPrefix(err.Error(), t.File+": "))
+			res.Bytes = d.Bytes()
+			return
+		}
+		res.Entities++
+		k := keyDigest(e.Key())
+		if first, dup := keys[k]; dup {
+			fileProblems++
+			if fileProblems <= maxProblemsPerFile {
+				add(line, "duplicate key (%s), first seen on line %d", e.Key(), first)
+			}
+			continue
+		}
+		keys[k] = line
+	}
+	res.Bytes = d.Bytes()
+	if fileProblems > maxProblemsPerFile {
+		add(0, "%d more problems in this file not shown", fileProblems-maxProblemsPerFile)
+	}
+	if res.Entities != t.EntityCount {
+		add(0, "holds %d entities, but the manifest records %d", res.Entities, t.EntityCount)
+	}
+	if sum := d.Sum(); sum != wantSum {
+		add(0, "SHA-256 is %s, but the manifest records %s: the file was changed after the backup", sum, wantSum)
+	}
+}
+
+// keyDigest condenses an entity key to 16 bytes of SHA-256, so that the
+// duplicate check of a large table keeps 16 bytes per entity, not the keys.
+func keyDigest(k entity.Key) [16]byte {
+	h := sha256.New()
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(k.PartitionKey)))
+	h.Write(n[:])
+	h.Write([]byte(k.PartitionKey))
+	h.Write([]byte(k.RowKey))
+	var d [16]byte
+	copy(d[:], h.Sum(nil))
+	return d
+}
