@@ -1,0 +1,83 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/authagonal/authagonal-tables/internal/logging"
+	"github.com/authagonal/authagonal-tables/manifest"
+	"github.com/authagonal/authagonal-tables/tables"
+)
+
+// plan is the set of tables one backup reads.
+type plan struct {
+	// Tables are the names to back up, spelled as the service lists them.
+	Tables   []string
+	Missing  []string
+	Excluded []manifest.Excluded
+}
+
+// Reasons recorded in the manifest for tables left out.
+const (
+	reasonTransient   = "transient protocol state; name it in --tables to back it up"
+	reasonSigningKeys = "holds the JWT signing private key; pass --include-signing-keys to back it up"
+)
+
+// makePlan resolves which tables to back up. With no explicit list it takes
+// the Authagonal default set, skipping with a warning the tables the
+// account lacks; an explicit table that does not exist is an error. Table
+// names are case-insensitive in the service.
+func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolog.Logger) (plan, error) {
+	existing, err := svc.ListTables(ctx)
+	if err != nil {
+		return plan{}, err
+	}
+	actual := map[string]string{}
+	for _, name := range existing {
+		actual[strings.ToLower(name)] = name
+	}
+
+	var p plan
+	if opts.Tables != nil {
+		var missing []string
+		for _, name := range opts.Tables {
+			if real, ok := actual[strings.ToLower(name)]; ok {
+				p.Tables = append(p.Tables, real)
+			} else {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) > 0 {
+			return plan{}, fmt.Errorf("table(s) %s not found in %s; check the names (the account has %d tables)",
+				strings.Join(missing, ", "), svc.Account(), len(existing))
+		}
+	} else {
+		wanted := append([]string{}, tables.Default...)
+		if opts.IncludeSigningKeys {
+			wanted = append(wanted, tables.SigningKeys)
+		} else {
+			p.Excluded = append(p.Excluded, manifest.Excluded{Name: tables.SigningKeys, Reason: reasonSigningKeys})
+		}
+		for _, name := range tables.Transient {
+			p.Excluded = append(p.Excluded, manifest.Excluded{Name: name, Reason: reasonTransient})
+		}
+		for _, name := range wanted {
+			if real, ok := actual[strings.ToLower(name)]; ok {
+				p.Tables = append(p.Tables, real)
+				continue
+			}
+			p.Missing = append(p.Missing, name)
+			log.Warn().Str(logging.Table, name).Msg("table of the default set not found in the account; skipping it and listing it as missing in the manifest")
+		}
+	}
+
+	for _, name := range p.Tables {
+		if strings.EqualFold(name, tables.SigningKeys) {
+			log.Warn().Str(logging.Table, name).Msg("the backup includes the SigningKeys table and so contains the JWT signing private key; store it where only administrators can read it")
+		}
+	}
+	return p, nil
+}
