@@ -1,0 +1,245 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/authagonal/authagonal-tables/entity"
+	"github.com/authagonal/authagonal-tables/internal/logging"
+	"github.com/authagonal/authagonal-tables/manifest"
+	"github.com/authagonal/authagonal-tables/tables"
+)
+
+// pending is one entity on its way to the service, with where it came from.
+type pending struct {
+	op   tables.Operation
+	line int64
+	size int
+}
+
+// writer groups consecutive entities of one partition into batches and
+// sends them. It records every entity the service rejects.
+type writer struct {
+	ctx    context.Context
+	svc    *tables.Service
+	table  string
+	file   string
+	log    zerolog.Logger
+	action tables.Action
+
+	batch  []pending
+	size   int
+	rows   map[string]bool
+	result TableResult
+	failed []FailedEntity
+}
+
+// batchOverhead is a generous allowance for the framing of a batch body
+// around its operations.
+const batchOverhead = 1024
+
+func (w *writer) add(e *entity.Entity, line int64) error {
+	if err := e.Key().CheckWritable(); err != nil {
+		w.fail(pending{op: tables.Operation{Entity: e}, line: line}, "InvalidKey", err.Error())
+		return nil
+	}
+	op := tables.Operation{Action: w.action, Entity: e}
+	p := pending{op: op, line: line, size: tables.OperationSize(w.svc.Account().Endpoint, w.table, op)}
+
+	full := len(w.batch) == tables.MaxBatchOperations || w.size+p.size+batchOverhead > tables.MaxBatchBytes
+	otherPartition := len(w.batch) > 0 && w.batch[0].op.Entity.PartitionKey != e.PartitionKey
+	// A batch may not touch one entity twice. Sending the earlier line
+	// first keeps the order of the file: the later line wins.
+	repeated := w.rows[e.RowKey]
+	if full || otherPartition || repeated {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	w.batch = append(w.batch, p)
+	w.size += p.size
+	w.rows[e.RowKey] = true
+	return nil
+}
+
+// flush sends the current batch.
+func (w *writer) flush() error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	err := w.send(w.batch)
+	w.batch = w.batch[:0]
+	w.size = 0
+	clear(w.rows)
+	return err
+}
+
+// send submits ops as one batch. When the service rejects the batch, no
+// operation of it was applied, so the failing operation is recorded and the
+// others are sent again: the service names the failing operation by index,
+// and where it does not, the batch is split in halves until the failing
+// entities stand alone. An error that is not about the entities (the
+// service unreachable after every retry) fails every entity of the batch.
+func (w *writer) send(ops []pending) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	b := tables.NewBatch(w.table)
+	for _, p := range ops {
+		b.Add(w.svc.Account().Endpoint, p.op)
+	}
+	err := w.svc.SubmitBatch(w.ctx, b)
+	if err == nil {
+		w.result.Written += int64(len(ops))
+		w.log.Debug().Int("operations", len(ops)).Msg("batch written")
+		return nil
+	}
+	if w.ctx.Err() != nil {
+		return w.ctx.Err()
+	}
+
+	var be *tables.BatchError
+	if !errors.As(err, &be) || be.StatusCode >= 500 {
+		for _, p := range ops {
+			w.fail(p, errorCode(err), err.Error())
+		}
+		return nil
+	}
+	if be.Index >= 0 && be.Index < len(ops) {
+		w.fail(ops[be.Index], be.Code, be.Message)
+		rest := append(append([]pending{}, ops[:be.Index]...), ops[be.Index+1:]...)
+		return w.send(rest)
+	}
+	if len(ops) == 1 {
+		w.fail(ops[0], be.Code, be.Message)
+		return nil
+	}
+	half := len(ops) / 2
+	if err := w.send(ops[:half]); err != nil {
+		return err
+	}
+	return w.send(ops[half:])
+}
+
+func errorCode(err error) string {
+	var se *tables.ServiceError
+	if errors.As(err, &se) && se.Code != "" {
+		return se.Code
+	}
+	var be *tables.BatchError
+	if errors.As(err, &be) && be.Code != "" {
+		return be.Code
+	}
+	return "RequestFailed"
+}
+
+func (w *writer) fail(p pending, code, message string) {
+	f := FailedEntity{Table: w.table, File: w.file, Line: p.line, Key: p.op.Entity.Key(), Code: code, Message: message}
+	w.failed = append(w.failed, f)
+	w.result.Failed++
+	w.log.Error().Int64(logging.Line, p.line).Str("partition_key", f.Key.PartitionKey).Str("row_key", f.Key.RowKey).
+		Str(logging.Code, code).Msg("entity not written: " + message)
+}
+
+// restoreTable restores one verified table: it creates the table if
+// needed, empties it in clean mode, then writes every entity of the file.
+func restoreTable(ctx context.Context, opts Options, m *manifest.Manifest, table string) (TableResult, []FailedEntity, error) {
+	start := time.Now()
+	info := m.Tables[table]
+	log := opts.Log.With().Str(logging.Table, table).Str(logging.File, info.File).Logger()
+	log.Info().Int64(logging.Entities, info.EntityCount).Str(logging.Mode, string(opts.Mode)).Msg("table restore started")
+
+	if err := opts.Service.CreateTable(ctx, table); err != nil {
+		return TableResult{Table: table}, nil, err
+	}
+	var deleted int64
+	if opts.Mode == Clean {
+		var err error
+		if deleted, err = deleteAll(ctx, opts.Service, table, log); err != nil {
+			return TableResult{Table: table, Deleted: deleted}, nil, err
+		}
+	}
+
+	action := tables.Upsert
+	if opts.Mode == Merge {
+		action = tables.Merge
+	}
+	w := &writer{ctx: ctx, svc: opts.Service, table: table, file: info.File, log: log, action: action, rows: map[string]bool{}}
+	w.result.Table = table
+	w.result.Deleted = deleted
+
+	err := writeFile(opts.Input, info, m.FileHashes[info.File], w)
+	if err == nil {
+		err = w.flush()
+	}
+	if err != nil {
+		return w.result, w.failed, fmt.Errorf("restore table %q: %w", table, err)
+	}
+	log.Info().Int64("written", w.result.Written).Int64("deleted", deleted).Int64("failed", w.result.Failed).
+		Dur(logging.Duration, time.Since(start)).Msg("table restore finished")
+	return w.result, w.failed, nil
+}
+
+// writeFile streams the entities of a data file into w. The file was
+// verified already; it is hashed again on the way, and a different hash
+// stops the restore.
+func writeFile(dir string, info manifest.Table, wantSum string, w *writer) error {
+	d, err := manifest.OpenData(dir, info.File)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		e, line, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", errChanged, err)
+		}
+		if err := w.add(e, line); err != nil {
+			return err
+		}
+	}
+	if d.Sum() != wantSum {
+		return fmt.Errorf("%s: %w", info.File, errChanged)
+	}
+	return nil
+}
+
+// deleteAll deletes every entity of table with batched deletes, reading
+// keys only. It returns the number deleted.
+func deleteAll(ctx context.Context, svc *tables.Service, table string, log zerolog.Logger) (int64, error) {
+	var deleted int64
+	var failed []FailedEntity
+	err := svc.Query(ctx, table, keysOnly, func(p tables.Page) error {
+		w := &writer{ctx: ctx, svc: svc, table: table, log: log, action: tables.Delete, rows: map[string]bool{}}
+		for _, e := range p.Entities {
+			if err := w.add(e, 0); err != nil {
+				return err
+			}
+		}
+		if err := w.flush(); err != nil {
+			return err
+		}
+		deleted += w.result.Written
+		failed = append(failed, w.failed...)
+		return nil
+	})
+	if err != nil {
+		return deleted, fmt.Errorf("clean table %q: %w", table, err)
+	}
+	if len(failed) > 0 {
+		return deleted, fmt.Errorf("clean table %q: %d entities could not be deleted, first %s; nothing was restored into this table", table, len(failed), failed[0])
+	}
+	log.Info().Int64("deleted", deleted).Msg("table emptied for clean restore")
+	return deleted, nil
+}
