@@ -1,0 +1,130 @@
+// Command authagonal-tables backs up and restores Azure Table Storage.
+//
+// main only builds the command line, runs the command and turns its error
+// into an exit code; the work is done in the backup, restore and manifest
+// packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/rs/zerolog"
+	"github.com/urfave/cli/v2"
+
+	"github.com/authagonal/authagonal-tables/manifest"
+	"github.com/authagonal/authagonal-tables/restore"
+	"github.com/authagonal/authagonal-tables/tables"
+)
+
+// Exit codes, the same for every command.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitPartial     = 2
+	exitInterrupted = 130
+)
+
+const exitCodesHelp = `EXIT CODES:
+   0    success
+   1    error: bad arguments, invalid input, failed verification, service unreachable
+   2    partial success: the run finished but some entities failed; each is named
+   130  interrupted by SIGINT or SIGTERM`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line args and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env := &environment{stdout: stdout, stderr: stderr, log: zerolog.New(stderr)}
+	app := newApp(env)
+	err := app.RunContext(ctx, args)
+	code := exitCode(ctx, err)
+	if err != nil {
+		env.printError(err)
+	}
+	return code
+}
+
+// exitCode maps the error of a command to the process exit code.
+func exitCode(ctx context.Context, err error) int {
+	var partial *restore.PartialError
+	switch {
+	case err == nil:
+		return exitOK
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case errors.As(err, &partial):
+		return exitPartial
+	}
+	return exitError
+}
+
+// printError prints the final error once, through the logger when it is
+// set up, with every known secret removed.
+func (env *environment) printError(err error) {
+	msg := tables.Redact(err.Error())
+	var verr *manifest.VerificationError
+	if errors.As(err, &verr) {
+		msg += "\nThe backup was not used. Restore from another backup, or from an unaltered copy of this one."
+	}
+	if env.ready {
+		env.log.Error().Msg(msg)
+		return
+	}
+	fmt.Fprintln(env.stderr, "authagonal-tables: error:", msg)
+}
+
+func newApp(env *environment) *cli.App {
+	return &cli.App{
+		Name:    "authagonal-tables",
+		Usage:   "back up, verify and restore Azure Table Storage",
+		Version: toolVersion(),
+		Description: "Backs up tables of an Azure Table Storage account (Azure, Azurite or the Cosmos DB Table API) " +
+			"to a folder of JSON Lines files with a SHA-256 manifest, verifies such a folder, and restores it " +
+			"with every key, value and type intact. Without --tables, backup takes the tables of the Authagonal " +
+			"identity server.",
+		Flags:                  globalFlags(),
+		Before:                 env.setup,
+		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env)},
+		Writer:                 env.stdout,
+		ErrWriter:              env.stderr,
+		HideHelpCommand:        true,
+		UseShortOptionHandling: false,
+		Suggest:                true,
+		ExitErrHandler:         func(*cli.Context, error) {},
+		OnUsageError:           usageError,
+		CustomAppHelpTemplate:  cli.AppHelpTemplate + "\n" + exitCodesHelp + "\n",
+	}
+}
+
+// usageError turns a flag parsing error into a plain error, so that main
+// prints it once and exits 1.
+func usageError(_ *cli.Context, err error, _ bool) error {
+	return fmt.Errorf("%w; run with --help for usage", err)
+}
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
