@@ -72,6 +72,10 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 			p.Missing = append(p.Missing, name)
 			log.Warn().Str(logging.Table, name).Msg("table of the default set not found in the account; skipping it and listing it as missing in the manifest")
 		}
+		if len(p.Tables) == 0 {
+			return plan{}, fmt.Errorf("none of the %d Authagonal tables exist in %s; check the connection string, or name the tables to back up with --tables",
+				len(wanted), svc.Account())
+		}
 	}
 
 	for _, name := range p.Tables {

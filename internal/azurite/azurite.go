@@ -100,7 +100,10 @@ func start(ctx context.Context, bin string) (*Server, error) {
 	cmd := exec.Command(bin,
 		"--tableHost", "127.0.0.1", "--tablePort", fmt.Sprint(port),
 		"--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck",
-		"--silent", "--location", workDir)
+		"--silent")
+	// Azurite refuses --location with --inMemoryPersistence; running it in
+	// a private folder keeps any file it might write out of the repository.
+	cmd.Dir = workDir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out := &tailBuffer{max: 8 << 10}
 	cmd.Stdout = out
