@@ -9,26 +9,27 @@ import (
 
 func backupCommand(env *environment) *cli.Command {
 	return &cli.Command{
-		Name:      "backup",
-		Usage:     "copy tables into a new timestamped backup folder",
-		UsageText: "authagonal-tables backup [flags]",
+		Name:            "backup",
+		Usage:           "copy tables into a new timestamped backup folder",
+		HideHelpCommand: true,
+		OnUsageError:    usageError,
+		UsageText:       "authagonal-tables backup [flags]",
 		Description: `Writes <output>/<yyyyMMdd-HHmmss>/ (UTC) with one <Table>.jsonl or <Table>.jsonl.gz
-   file per table and _manifest.json, which records the entity counts and the SHA-256
-   of every file. The folder is built under a temporary name and renamed into place
-   after the manifest is written, so a folder with a manifest is always complete.
+file per table and _manifest.json, which records the entity counts and the SHA-256
+of every file. The folder is built under a temporary name and renamed into place
+after the manifest is written, so a folder with a manifest is always complete.
 
-   Without --tables the Authagonal table set is backed up. The transient tables
-   SamlReplayCache and OidcStateStore are left out, and so is SigningKeys, which holds
-   the JWT signing private key, unless --include-signing-keys is given.
+Without --tables the Authagonal table set is backed up. The transient tables
+SamlReplayCache and OidcStateStore are left out, and so is SigningKeys, which holds
+the JWT signing private key, unless --include-signing-keys is given.
 
 EXAMPLES:
-   authagonal-tables backup --output /backups --gzip
-   authagonal-tables backup --tables Users,Clients --output ./backups
-   STORAGE_CONNECTION_STRING='UseDevelopmentStorage=true' authagonal-tables backup --dry-run
+  authagonal-tables backup --output /backups --gzip
+  authagonal-tables backup --tables Users,Clients --output ./backups
+  STORAGE_CONNECTION_STRING='UseDevelopmentStorage=true' authagonal-tables backup --dry-run
 
-` + exitCodesHelp,
-		Flags: []cli.Flag{
-			connectionFlag(),
+` + commandExitCodes,
+		Flags: append(serviceFlags(),
 			&cli.StringFlag{Name: "output", Value: "./backups", Usage: "folder that receives the backup folder (`DIR`)", EnvVars: []string{"BACKUP_OUTPUT"}},
 			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist"),
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},
@@ -38,7 +39,7 @@ EXAMPLES:
 				Usage:   "also back up SigningKeys; the backup then contains the JWT signing private key",
 				EnvVars: []string{"BACKUP_INCLUDE_SIGNING_KEYS", "Backup__IncludeSigningKeys"},
 			},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err

@@ -48,11 +48,39 @@ func (env *environment) setup(c *cli.Context) error {
 	return nil
 }
 
-func connectionFlag() cli.Flag {
-	return &cli.StringFlag{
-		Name:    "connection-string",
-		Usage:   "Azure Storage connection string of the account (`CONNECTION_STRING`); UseDevelopmentStorage=true means a local Azurite",
-		EnvVars: []string{"STORAGE_CONNECTION_STRING"},
+// serviceFlags are the flags of every command that talks to the service:
+// the connection string and the retry policy of its HTTP requests.
+func serviceFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{
+			Name:    "connection-string",
+			Usage:   "Azure Storage connection string of the account (`CONNECTION_STRING`); UseDevelopmentStorage=true means a local Azurite",
+			EnvVars: []string{"STORAGE_CONNECTION_STRING"},
+		},
+		&cli.IntFlag{
+			Name:    "max-retries",
+			Value:   tables.DefaultMaxRetries,
+			Usage:   "retries of a failed request (throttling, server busy, timeouts, network errors) before giving up; 0 for none",
+			EnvVars: []string{"MAX_RETRIES"},
+		},
+		&cli.DurationFlag{
+			Name:    "retry-delay",
+			Value:   tables.DefaultRetryDelay,
+			Usage:   "first delay between tries; it doubles with each retry, with jitter, unless the service sends Retry-After",
+			EnvVars: []string{"RETRY_DELAY"},
+		},
+		&cli.DurationFlag{
+			Name:    "max-retry-delay",
+			Value:   tables.DefaultMaxRetryDelay,
+			Usage:   "longest delay between tries",
+			EnvVars: []string{"MAX_RETRY_DELAY"},
+		},
+		&cli.DurationFlag{
+			Name:    "try-timeout",
+			Value:   tables.DefaultTryTimeout,
+			Usage:   "time limit of one try of one request",
+			EnvVars: []string{"TRY_TIMEOUT"},
+		},
 	}
 }
 
@@ -71,7 +99,24 @@ func connect(c *cli.Context) (*tables.Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--connection-string: %w", err)
 	}
-	return tables.Connect(account, tables.Options{})
+	retries := c.Int("max-retries")
+	if retries < 0 {
+		return nil, fmt.Errorf("invalid --max-retries %d: expected 0 or more", retries)
+	}
+	if retries == 0 {
+		retries = -1 // tables.Options reads 0 as the default
+	}
+	for _, name := range []string{"retry-delay", "max-retry-delay", "try-timeout"} {
+		if c.Duration(name) <= 0 {
+			return nil, fmt.Errorf("invalid --%s %s: expected a positive duration such as 2s", name, c.Duration(name))
+		}
+	}
+	return tables.Connect(account, tables.Options{
+		MaxRetries:    retries,
+		RetryDelay:    c.Duration("retry-delay"),
+		MaxRetryDelay: c.Duration("max-retry-delay"),
+		TryTimeout:    c.Duration("try-timeout"),
+	})
 }
 
 // tableList parses the --tables flag; nil means the flag was not given.

@@ -11,34 +11,35 @@ import (
 
 func restoreCommand(env *environment) *cli.Command {
 	return &cli.Command{
-		Name:      "restore",
-		Usage:     "verify a backup folder, then write it into an account",
-		UsageText: "authagonal-tables restore --input DIR [flags]",
+		Name:            "restore",
+		Usage:           "verify a backup folder, then write it into an account",
+		HideHelpCommand: true,
+		OnUsageError:    usageError,
+		UsageText:       "authagonal-tables restore --input DIR [flags]",
 		Description: `Verifies the backup first, with the same checks as verify, and writes nothing, not even
-   a table, unless it passes. Then creates missing tables and writes the entities in
-   entity group transactions.
+a table, unless it passes. Then creates missing tables and writes the entities in
+entity group transactions.
 
-   Modes:
-     upsert  insert each entity, or replace an existing one whole (default)
-     merge   insert each entity, or merge its properties into an existing one
-     clean   delete every entity of each restored table, then insert
+Modes:
+  upsert  insert each entity, or replace an existing one whole (default)
+  merge   insert each entity, or merge its properties into an existing one
+  clean   delete every entity of each restored table, then insert
 
-   An entity the service rejects is named (table, file, line, keys, error code) and the
-   others are still written; the command then exits 2.
+An entity the service rejects is named (table, file, line, keys, error code) and the
+others are still written; the command then exits 2.
 
 EXAMPLES:
-   authagonal-tables restore --input ./backups/20261204-020000
-   authagonal-tables restore --input ./backups/20261204-020000 --tables Users,UserEmails --mode merge
-   authagonal-tables restore --input ./backups/20261204-020000 --mode clean --dry-run
+  authagonal-tables restore --input ./backups/20261204-020000
+  authagonal-tables restore --input ./backups/20261204-020000 --tables Users,UserEmails --mode merge
+  authagonal-tables restore --input ./backups/20261204-020000 --mode clean --dry-run
 
-` + exitCodesHelp,
-		Flags: []cli.Flag{
-			connectionFlag(),
+` + commandExitCodes,
+		Flags: append(serviceFlags(),
 			&cli.StringFlag{Name: "input", Usage: "backup folder to restore (`DIR`)", EnvVars: []string{"RESTORE_INPUT"}},
 			&cli.StringFlag{Name: "mode", Value: string(restore.Upsert), Usage: "how to treat existing entities: upsert, merge or clean", EnvVars: []string{"RESTORE_MODE"}},
 			tablesFlag("restore only these tables of the backup"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "verify and print what would be written and deleted; write nothing"},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err

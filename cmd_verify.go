@@ -12,19 +12,21 @@ import (
 
 func verifyCommand(env *environment) *cli.Command {
 	return &cli.Command{
-		Name:      "verify",
-		Usage:     "check that a backup folder is complete and unaltered, without contacting Azure",
-		UsageText: "authagonal-tables verify [--json] DIR",
+		Name:            "verify",
+		Usage:           "check that a backup folder is complete and unaltered, without contacting Azure",
+		HideHelpCommand: true,
+		OnUsageError:    usageError,
+		UsageText:       "authagonal-tables verify [--json] DIR",
 		Description: `Checks the manifest, the SHA-256 of every file, that no data file is missing or
-   unlisted, that every file decodes to its end, that every line is a valid entity with
-   valid typed values, that no key appears twice in a table and that the entity counts
-   match. Every problem found is reported, then the command exits 1 if there was any.
+unlisted, that every file decodes to its end, that every line is a valid entity with
+valid typed values, that no key appears twice in a table and that the entity counts
+match. Every problem found is reported, then the command exits 1 if there was any.
 
 EXAMPLES:
-   authagonal-tables verify ./backups/20261204-020000
-   authagonal-tables verify --json ./backups/20261204-020000 | jq .problems
+  authagonal-tables verify ./backups/20261204-020000
+  authagonal-tables verify --json ./backups/20261204-020000 | jq .problems
 
-` + exitCodesHelp,
+` + commandExitCodes,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 		},

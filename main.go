@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/rs/zerolog"
@@ -36,6 +37,10 @@ const exitCodesHelp = `EXIT CODES:
    1    error: bad arguments, invalid input, failed verification, service unreachable
    2    partial success: the run finished but some entities failed; each is named
    130  interrupted by SIGINT or SIGTERM`
+
+// commandExitCodes is exitCodesHelp indented for a command's description,
+// which the help template indents once more.
+var commandExitCodes = strings.ReplaceAll(exitCodesHelp, "\n   ", "\n  ")
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""

@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/authagonal/authagonal-tables/internal/azurite"
+	"github.com/authagonal/authagonal-tables/tables"
+)
+
+// binary is the command built once for the end-to-end tests, which run it
+// as a user would.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "authagonal-tables-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "authagonal-tables")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build the binary:", err)
+		os.Exit(1)
+	}
+	azurite.Main(m)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// runBinary runs the binary with args and a clean environment plus env.
+func runBinary(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	// Console logs keep the assertions on messages readable; a test can
+	// ask for JSON with LOG_FORMAT=json, since the last value wins.
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LOG_FORMAT=console"}, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func wantCode(t *testing.T, r result, code int) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+}
+
+func seedTable(t *testing.T, table string, bodies ...string) {
+	t.Helper()
+	srv := azurite.Shared(t)
+	svc, err := srv.Service()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CreateTable(context.Background(), table); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range bodies {
+		if err := srv.InsertRaw(context.Background(), table, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// onlyBackup returns the one backup folder in out.
+func onlyBackup(t *testing.T, out string) string {
+	t.Helper()
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			dirs = append(dirs, filepath.Join(out, e.Name()))
+		}
+	}
+	if len(dirs) != 1 {
+		t.Fatalf("backup folders in %s: %v, want exactly one", out, dirs)
+	}
+	return dirs[0]
+}
+
+func TestCLIHelpAndVersion(t *testing.T) {
+	r := runBinary(t, nil, "--version")
+	wantCode(t, r, 0)
+	if !strings.HasPrefix(r.stdout, "authagonal-tables version ") {
+		t.Errorf("--version printed %q", r.stdout)
+	}
+	for _, cmd := range []string{"backup", "verify", "restore"} {
+		r := runBinary(t, nil, cmd, "--help")
+		wantCode(t, r, 0)
+		for _, want := range []string{"EXAMPLES", "EXIT CODES", "130"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("%s --help lacks %q", cmd, want)
+			}
+		}
+		if cmd != "verify" && !strings.Contains(r.stdout, "$STORAGE_CONNECTION_STRING") {
+			t.Errorf("%s --help does not show the environment variable of --connection-string", cmd)
+		}
+	}
+}
+
+func TestCLIRejectsBadArguments(t *testing.T) {
+	conn := "STORAGE_CONNECTION_STRING=" + azurite.Shared(t).ConnectionString()
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{conn}, []string{"backup", "--no-such-flag"}, "no-such-flag"},
+		{"unknown mode", []string{conn}, []string{"restore", "--input", "x", "--mode", "replace"}, `"replace": expected upsert, merge or clean`},
+		{"missing input", []string{conn}, []string{"restore"}, "missing --input"},
+		{"invalid table name", []string{conn}, []string{"backup", "--tables", "Users,1bad"}, `"1bad"`},
+		{"table name too short", []string{conn}, []string{"backup", "--tables", "ab"}, `"ab"`},
+		{"missing connection string", nil, []string{"backup"}, "STORAGE_CONNECTION_STRING"},
+		{"malformed connection string", nil, []string{"backup", "--connection-string", "not a connection string"}, "invalid connection string"},
+		{"bad log level", []string{conn}, []string{"--log-level", "loud", "backup"}, `"loud"`},
+		{"bad log format", []string{conn}, []string{"--log-format", "xml", "backup"}, `"xml"`},
+		{"verify without folder", nil, []string{"verify"}, "exactly one argument"},
+		{"verify of missing folder", nil, []string{"verify", "/nonexistent/backup"}, "_manifest.json"},
+		{"unknown table in restore", []string{conn}, nil, "NotInBackup"},
+		{"unknown table in backup", []string{conn}, []string{"backup", "--tables", "NoSuchTableHere", "--output", "OUT"}, "NoSuchTableHere"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			out := t.TempDir()
+			if tc.name == "unknown table in restore" {
+				args = []string{"restore", "--input", makeBackup(t), "--tables", "NotInBackup"}
+			}
+			for i, a := range args {
+				if a == "OUT" {
+					args[i] = out
+				}
+			}
+			r := runBinary(t, tc.env, args...)
+			wantCode(t, r, 1)
+			if !strings.Contains(r.stderr+r.stdout, tc.want) {
+				t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", tc.want, r.stdout, r.stderr)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) > 0 {
+				t.Errorf("a failed command wrote into the output folder: %v", entries)
+			}
+		})
+	}
+}
+
+// makeBackup backs up a small table of its own through the binary and
+// returns the backup folder.
+func makeBackup(t *testing.T) string {
+	t.Helper()
+	table := fmt.Sprintf("Cli%d", len(t.Name())*1000+os.Getpid()%1000)
+	seedTable(t, table, `{"PartitionKey":"p","RowKey":"r","V":"x"}`)
+	out := t.TempDir()
+	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + azurite.Shared(t).ConnectionString()},
+		"backup", "--tables", table, "--output", out)
+	wantCode(t, r, 0)
+	return onlyBackup(t, out)
+}
+
+func TestCLIBackupVerifyRestore(t *testing.T) {
+	srv := azurite.Shared(t)
+	seedTable(t, "CliUsers",
+		`{"PartitionKey":"u1","RowKey":"profile","Email":"a@example.com","Count@odata.type":"Edm.Int64","Count":"9007199254740993"}`,
+		`{"PartitionKey":"u2","RowKey":"profile","Email":"b@example.com","Score@odata.type":"Edm.Double","Score":5.0}`)
+	conn := "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()
+	out := t.TempDir()
+
+	r := runBinary(t, []string{conn, "LOG_FORMAT=json"}, "backup", "--tables", "CliUsers", "--output", out, "--gzip")
+	wantCode(t, r, 0)
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("log line on stderr is not JSON: %s", line)
+		}
+	}
+	dir := onlyBackup(t, out)
+	if !strings.Contains(r.stdout, dir) {
+		t.Errorf("backup stdout does not name the folder %s:\n%s", dir, r.stdout)
+	}
+
+	r = runBinary(t, nil, "verify", dir)
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stdout, "OK: 1 tables, 2 entities") {
+		t.Errorf("verify stdout:\n%s", r.stdout)
+	}
+
+	r = runBinary(t, nil, "verify", "--json", dir)
+	wantCode(t, r, 0)
+	var report struct {
+		Tables []struct {
+			Entities int64 `json:"entities"`
+		} `json:"tables"`
+		Problems []any `json:"problems"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &report); err != nil {
+		t.Fatalf("verify --json printed invalid JSON: %v\n%s", err, r.stdout)
+	}
+	if len(report.Tables) != 1 || report.Tables[0].Entities != 2 || len(report.Problems) != 0 {
+		t.Errorf("verify --json report = %+v", report)
+	}
+
+	target, err := azurite.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Stop()
+	r = runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + target.ConnectionString()}, "restore", "--input", dir)
+	wantCode(t, r, 0)
+	raw, err := target.RawEntities(context.Background(), "CliUsers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) != 2 {
+		t.Fatalf("restored %d entities, want 2", len(raw))
+	}
+	if got := string(raw[0]["Count"]); got != `"9007199254740993"` {
+		t.Errorf("Count on the wire = %s", got)
+	}
+	if got := string(raw[1]["Score"]); got != `5.0` {
+		t.Errorf("Score on the wire = %s", got)
+	}
+}
+
+func TestCLITamperedBackupFails(t *testing.T) {
+	dir := makeBackup(t)
+	entries, _ := os.ReadDir(dir)
+	var data string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".jsonl") {
+			data = filepath.Join(dir, e.Name())
+		}
+	}
+	if err := os.WriteFile(data, []byte(`{"PartitionKey":"p","RowKey":"planted"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, nil, "verify", dir)
+	wantCode(t, r, 1)
+	if !strings.Contains(r.stdout, filepath.Base(data)) || !strings.Contains(r.stdout, "SHA-256") {
+		t.Errorf("verify does not name the file and the hash:\n%s", r.stdout)
+	}
+
+	target, err := azurite.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Stop()
+	r = runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + target.ConnectionString()}, "restore", "--input", dir)
+	wantCode(t, r, 1)
+	svc, _ := target.Service()
+	names, _ := svc.ListTables(context.Background())
+	if len(names) != 0 {
+		t.Errorf("restore of a tampered backup created tables: %v", names)
+	}
+}
+
+func TestCLIPartialRestoreExitsTwo(t *testing.T) {
+	dir := makeBackup(t)
+	// Replace the data with one good and one oversize entity, and fix the
+	// manifest so that verification passes: the service must reject it.
+	entries, _ := os.ReadDir(dir)
+	var name string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".jsonl") {
+			name = e.Name()
+		}
+	}
+	lines := `{"PartitionKey":"p","RowKey":"good"}` + "\n" +
+		`{"PartitionKey":"p","RowKey":"too-big","V":"` + strings.Repeat("z", 40000) + `"}` + "\n"
+	rewriteData(t, dir, name, lines, 2)
+
+	target, err := azurite.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Stop()
+	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + target.ConnectionString()}, "restore", "--input", dir)
+	wantCode(t, r, 2)
+	for _, want := range []string{"too-big", "line 2", "PropertyValueTooLarge"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+// rewriteData replaces a data file and updates its hash and count in the
+// manifest, as an attacker or a bug might.
+func rewriteData(t *testing.T, dir, name, content string, count int64) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "_manifest.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["FileHashes"].(map[string]any)[name] = sha256Hex(content)
+	for _, v := range m["Tables"].(map[string]any) {
+		v.(map[string]any)["EntityCount"] = count
+	}
+	data, _ = json.Marshal(m)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCLIUnreachableServiceFails(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	const sig = "SIGNATUREdoNotLeak0123456789"
+	conn := fmt.Sprintf("SharedAccessSignature=sv=2019-02-02&ss=t&sig=%s;TableEndpoint=http://127.0.0.1:%d/devstoreaccount1", sig, port)
+	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + conn}, "backup", "--max-retries", "1", "--retry-delay", "10ms", "--output", t.TempDir())
+	wantCode(t, r, 1)
+	if !strings.Contains(r.stderr, "unreachable") {
+		t.Errorf("stderr does not say the service is unreachable:\n%s", r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, sig) {
+		t.Errorf("the SAS signature appears in the output:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
+
+func TestCLINeverPrintsAccountKey(t *testing.T) {
+	srv := azurite.Shared(t)
+	dir := makeBackup(t)
+	conn := "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()
+	badKey := "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + tables.DevAccountKey[:20] + "!!;TableEndpoint=" + srv.Endpoint
+	runs := [][]string{
+		{"backup", "--tables", "CliUsers,NoSuchTable", "--output", t.TempDir()},
+		{"backup", "--dry-run", "--tables", "CliUsers"},
+		{"--log-level", "debug", "restore", "--input", dir, "--dry-run"},
+		{"restore", "--input", dir, "--mode", "bogus"},
+	}
+	for _, args := range runs {
+		r := runBinary(t, []string{conn}, args...)
+		if strings.Contains(r.stdout+r.stderr, tables.DevAccountKey) {
+			t.Errorf("%v printed the account key", args)
+		}
+	}
+	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + badKey}, "backup")
+	wantCode(t, r, 1)
+	if strings.Contains(r.stdout+r.stderr, tables.DevAccountKey[:20]) {
+		t.Errorf("a malformed key was echoed:\n%s", r.stderr)
+	}
+}
