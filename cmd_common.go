@@ -13,8 +13,8 @@ import (
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
-// environment is what every command shares: its output streams and the
-// logger, which setup configures from the global flags.
+// environment holds the output streams and the logger that every command
+// shares. setup configures the logger from the global flags.
 type environment struct {
 	stdout, stderr io.Writer
 	log            zerolog.Logger
@@ -72,7 +72,7 @@ func serviceFlags() []cli.Flag {
 		&cli.DurationFlag{
 			Name:    "max-retry-delay",
 			Value:   tables.DefaultMaxRetryDelay,
-			Usage:   "longest delay between tries",
+			Usage:   "maximum delay between tries",
 			EnvVars: []string{"MAX_RETRY_DELAY"},
 		},
 		&cli.DurationFlag{

@@ -1,8 +1,7 @@
 // Command authagonal-tables backs up and restores Azure Table Storage.
 //
 // main only builds the command line, runs the command and turns its error
-// into an exit code; the work is done in the backup, restore and manifest
-// packages.
+// into an exit code. The backup, restore and manifest packages do the work.
 package main
 
 import (

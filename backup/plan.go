@@ -27,8 +27,8 @@ const (
 )
 
 // makePlan resolves which tables to back up. With no explicit list it takes
-// the Authagonal default set, skipping with a warning the tables the
-// account lacks; an explicit table that does not exist is an error. Table
+// the Authagonal default set and skips, with a warning, the tables the
+// account lacks. An explicit table that does not exist is an error. Table
 // names are case-insensitive in the service.
 func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolog.Logger) (plan, error) {
 	existing, err := svc.ListTables(ctx)

@@ -79,12 +79,12 @@ func (w *writer) flush() error {
 	return err
 }
 
-// send submits ops as one batch. When the service rejects the batch, no
-// operation of it was applied, so the failing operation is recorded and the
-// others are sent again: the service names the failing operation by index,
-// and where it does not, the batch is split in halves until the failing
-// entities stand alone. An error that is not about the entities (the
-// service unreachable after every retry) fails every entity of the batch.
+// send submits ops as one batch. A rejected batch applied none of its
+// operations, so send records the failing operation and sends the others
+// again. The service names the failing operation by its index. Where it
+// does not, send splits the batch in halves until each failing entity is
+// alone. An error that is not about the entities, such as the service
+// being unreachable after every retry, fails every entity of the batch.
 func (w *writer) send(ops []pending) error {
 	if len(ops) == 0 {
 		return nil
