@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authagonal/authagonal-tables/entity"
 	"github.com/authagonal/authagonal-tables/internal/azurite"
 	"github.com/authagonal/authagonal-tables/tables"
 )
@@ -374,5 +377,64 @@ func TestCLINeverPrintsAccountKey(t *testing.T) {
 	wantCode(t, r, 1)
 	if strings.Contains(r.stdout+r.stderr, tables.DevAccountKey[:20]) {
 		t.Errorf("a malformed key was echoed:\n%s", r.stderr)
+	}
+}
+
+func TestCLIInterruptedBackupLeavesNothing(t *testing.T) {
+	srv := azurite.Shared(t)
+	svc, err := srv.Service()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const table = "CliInterrupt"
+	if err := svc.CreateTable(context.Background(), table); err != nil {
+		t.Fatal(err)
+	}
+	// 10,000 entities: enough pages that the backup is still running when
+	// the signal arrives.
+	for p := 0; p < 100; p++ {
+		b := tables.NewBatch(table)
+		for r := 0; r < 100; r++ {
+			e, err := entity.Parse([]byte(fmt.Sprintf(`{"PartitionKey":"p%03d","RowKey":"r%03d","V":"%s"}`, p, r, strings.Repeat("v", 200))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Add(svc.Account().Endpoint, tables.Operation{Action: tables.Upsert, Entity: e})
+		}
+		if err := svc.SubmitBatch(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	out := t.TempDir()
+	cmd := exec.Command(binary, "--log-format", "console", "--log-level", "debug", "backup", "--tables", table, "--output", out)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	scanner := bufio.NewScanner(stderr)
+	var logs strings.Builder
+	for scanner.Scan() {
+		logs.WriteString(scanner.Text() + "\n")
+		if strings.Contains(scanner.Text(), "page written") {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	go io.Copy(&logs, stderr)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("exit = %v, want code 130\n%s", err, logs.String())
+	}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		t.Errorf("left behind after the interruption: %s", e.Name())
 	}
 }
