@@ -114,6 +114,11 @@ func parse(data []byte, fromService bool) (*Entity, error) {
 	if !utf8.Valid(data) {
 		return nil, invalidf("not valid UTF-8")
 	}
+	// Outside strings a JSON object has no backslashes, so this checks every
+	// property name and string value at once.
+	if err := checkSurrogates(data); err != nil {
+		return nil, invalidf("%v", err)
+	}
 	fields, err := readObject(data)
 	if err != nil {
 		return nil, err
@@ -145,6 +150,11 @@ func parse(data []byte, fromService bool) (*Entity, error) {
 	}
 	if e.RowKey, err = keyValue(values, RowKey); err != nil {
 		return nil, err
+	}
+	for _, key := range []string{PartitionKey, RowKey} {
+		if typ, ok := annotations[key]; ok && typ != String {
+			return nil, invalidf("%s has annotation %q; keys are always %s", key, typ, String)
+		}
 	}
 	for name := range annotations {
 		if _, ok := values[name]; !ok {
@@ -197,9 +207,6 @@ func keyValue(values map[string]json.RawMessage, name string) (string, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", invalidf("%s: %v", name, err)
 	}
-	if err := checkSurrogates(raw); err != nil {
-		return "", invalidf("%s: %v", name, err)
-	}
 	return s, nil
 }
 
@@ -239,7 +246,7 @@ func checkValue(typ string, raw json.RawMessage) error {
 		if raw[0] != '"' {
 			return fmt.Errorf("%s value is %s, expected a string", typ, describeJSON(raw))
 		}
-		return checkSurrogates(raw)
+		return nil
 
 	case Boolean:
 		if !bytes.Equal(raw, []byte("true")) && !bytes.Equal(raw, []byte("false")) {
@@ -305,6 +312,11 @@ func checkValue(typ string, raw json.RawMessage) error {
 		if err != nil {
 			return err
 		}
+		// The strict decoder still skips line breaks, which the service
+		// would not return, so they are rejected here.
+		if strings.ContainsAny(s, "\r\n") {
+			return fmt.Errorf("invalid %s: line break in base64", typ)
+		}
 		if _, err := decodeBase64(s); err != nil {
 			return fmt.Errorf("invalid %s: %v", typ, err)
 		}
@@ -324,25 +336,26 @@ func stringValue(typ string, raw json.RawMessage) (string, error) {
 	return s, nil
 }
 
-// parseDateTime checks an Edm.DateTime value: an RFC 3339 time in UTC with at
-// most 7 fractional digits, the service's precision of 100 ns.
+// parseDateTime checks an Edm.DateTime value: an RFC 3339 time in UTC,
+// ending in "Z", with at most 7 fractional digits after a dot, which is the
+// service's precision of 100 ns and the form it sends.
 func parseDateTime(raw json.RawMessage) (time.Time, error) {
 	s, err := stringValue(DateTime, raw)
 	if err != nil {
 		return time.Time{}, err
 	}
+	invalid := fmt.Errorf("invalid %s %q: expected an RFC 3339 UTC time such as 2013-08-02T17:37:43.0090043Z", DateTime, s)
+	// time.Parse also takes a comma before the fraction and any offset;
+	// the service sends neither.
+	if !strings.HasSuffix(s, "Z") || strings.ContainsRune(s, ',') {
+		return time.Time{}, invalid
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("invalid %s %q: expected an RFC 3339 time such as 2013-08-02T17:37:43.0090043Z", DateTime, s)
+		return time.Time{}, invalid
 	}
-	if dot := strings.IndexByte(s, '.'); dot >= 0 {
-		digits := len(s) - dot - 1
-		if end := strings.IndexAny(s[dot:], "Z+-"); end >= 0 {
-			digits = end - 1
-		}
-		if digits > 7 {
-			return time.Time{}, fmt.Errorf("invalid %s %q: more than 7 fractional digits", DateTime, s)
-		}
+	if dot := strings.IndexByte(s, '.'); dot >= 0 && len(s)-dot-2 > 7 {
+		return time.Time{}, fmt.Errorf("invalid %s %q: more than 7 fractional digits", DateTime, s)
 	}
 	return t, nil
 }
