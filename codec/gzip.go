@@ -1,14 +1,18 @@
 package codec
 
 import (
+	"compress/gzip"
+	"errors"
 	"io"
 
 	"github.com/klauspost/pgzip"
 )
 
-// gzipCodec compresses lines with gzip. It uses klauspost/pgzip, which
+// gzipCodec compresses lines with gzip. Writing uses klauspost/pgzip, which
 // compresses blocks on several cores and writes standard gzip that any tool
-// reads; its reader also reads ahead on another core.
+// reads. Reading uses the standard library's compress/gzip, because both
+// pgzip v1.3.0 and klauspost/compress/gzip v1.20.3 take a member cut inside
+// its optional name or comment field for a clean end of the stream.
 type gzipCodec struct{}
 
 func (gzipCodec) Name() string   { return NameJSONLGzip }
@@ -28,7 +32,12 @@ func (gzipCodec) NewWriter(w io.Writer) (Writer, error) {
 // each member are checked before ReadLine returns io.EOF. Data after the last
 // member, padding included, is an error.
 func (gzipCodec) NewReader(r io.Reader) (Reader, error) {
-	zr, err := pgzip.NewReader(r)
+	zr, err := gzip.NewReader(r)
+	if errors.Is(err, io.EOF) {
+		// Even a gzip stream of no lines has a header and a trailer, so an
+		// empty file was cut short.
+		return nil, io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		return nil, err
 	}
