@@ -161,7 +161,7 @@ func Parse(data []byte) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("invalid JSON: data after the manifest object")
 	}
 	if m.FormatVersion != FormatVersion {

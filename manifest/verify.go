@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -62,6 +64,8 @@ type Report struct {
 	Manifest *Manifest     `json:"-"`
 	Tables   []TableResult `json:"tables"`
 	Problems []Problem     `json:"problems"`
+
+	missing map[string]bool // listed files absent from the folder
 }
 
 // OK reports whether Verify found no problem.
@@ -120,6 +124,9 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		}
 		r.checkTable(ctx, name, m.Tables[name], m.FileHashes[m.Tables[name].File])
 	}
+	if opts.Tables == nil {
+		r.checkOtherFiles(m)
+	}
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
@@ -169,27 +176,77 @@ func (r *Report) checkFolder(m *Manifest) {
 		files = append(files, name)
 	}
 	sort.Strings(files)
+	r.missing = map[string]bool{}
 	for _, name := range files {
 		if !present[name] {
+			r.missing[name] = true
 			r.Problems = append(r.Problems, Problem{File: name, Message: "file is missing"})
 		}
 	}
 }
 
+// checkOtherFiles compares the hash of every listed file that belongs to no
+// table, so that the manifest vouches for each file it lists.
+func (r *Report) checkOtherFiles(m *Manifest) {
+	tableFiles := map[string]bool{}
+	for _, t := range m.Tables {
+		tableFiles[t.File] = true
+	}
+	var names []string
+	for name := range m.FileHashes {
+		if !tableFiles[name] && !r.missing[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		sum, err := hashFile(filepath.Join(r.Dir, name))
+		switch {
+		case err != nil:
+			r.Problems = append(r.Problems, Problem{File: name, Message: err.Error()})
+		case sum != m.FileHashes[name]:
+			r.Problems = append(r.Problems, Problem{File: name, Message: fmt.Sprintf("SHA-256 is %s, but the manifest records %s: the file was changed after the backup", sum, m.FileHashes[name])})
+		}
+	}
+}
+
+// hashFile returns the lowercase hex SHA-256 of a regular file.
+func hashFile(path string) (string, error) {
+	info, err := os.Lstat(path)
+	if err != nil {
+		return "", err
+	}
+	if !info.Mode().IsRegular() {
+		return "", fmt.Errorf("not a regular file (%s); a backup holds plain files only", info.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 func (r *Report) checkTable(ctx context.Context, name string, t Table, wantSum string) {
 	res := TableResult{Name: name, File: t.File}
-	before := len(r.Problems)
+	failed := false
 	add := func(line int64, format string, args ...any) {
+		failed = true
 		r.Problems = append(r.Problems, Problem{File: t.File, Line: line, Message: fmt.Sprintf(format, args...)})
 	}
 	defer func() {
-		res.OK = len(r.Problems) == before
+		res.OK = !failed && ctx.Err() == nil
 		r.Tables = append(r.Tables, res)
 	}()
 
 	d, err := OpenData(r.Dir, t.File)
 	if err != nil {
-		if !strings.HasSuffix(err.Error(), "file is missing") {
+		failed = true
+		if !r.missing[t.File] { // checkFolder reported it already
 			add(0, "%s", strings.TrimPrefix(err.Error(), t.File+": "))
 		}
 		return
