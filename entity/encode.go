@@ -1,60 +1,10 @@
 package entity
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"unicode/utf8"
 )
-
-// readObject splits data, which must be exactly one JSON object of scalar
-// values, into its fields in order. Values are returned as raw JSON.
-func readObject(data []byte) ([]field, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, invalidf("not a JSON object: %v", jsonError(err))
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, invalidf("not a JSON object")
-	}
-
-	var fields []field
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, invalidf("malformed JSON: %v", jsonError(err))
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return nil, invalidf("malformed JSON: expected a property name")
-		}
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return nil, invalidf("property %q: malformed JSON: %v", name, jsonError(err))
-		}
-		if value[0] == '{' || value[0] == '[' {
-			return nil, invalidf("property %q is %s; entity properties hold only strings, numbers and booleans", name, describeJSON(value))
-		}
-		fields = append(fields, field{name: name, value: value})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, invalidf("malformed JSON: %v", jsonError(err))
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, invalidf("data after the end of the JSON object")
-	}
-	return fields, nil
-}
-
-func jsonError(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return err
-}
 
 func decodeBase64(s string) ([]byte, error) {
 	b, err := base64.StdEncoding.Strict().DecodeString(s)
@@ -111,12 +61,59 @@ func (e *Entity) appendJSON(dst []byte, withTimestamp bool) []byte {
 	return append(dst, '}')
 }
 
-// appendString appends s as a JSON string. It escapes like encoding/json
-// but leaves <, > and & alone, so keys stay readable in the files.
+// appendString appends s as a JSON string. It escapes like encoding/json,
+// including U+2028 and U+2029, but leaves <, > and & alone so that keys stay
+// readable in the files. Invalid UTF-8 becomes U+FFFD, as in encoding/json;
+// Parse accepts only valid UTF-8, so keys and names never contain any.
 func appendString(dst []byte, s string) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // A string always encodes.
-	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }

@@ -128,9 +128,12 @@ func parse(data []byte, fromService bool) (*Entity, error) {
 	annotations := make(map[string]string)
 	for _, f := range fields {
 		if name, ok := strings.CutSuffix(f.name, annotationSuffix); ok {
-			var typ string
-			if err := json.Unmarshal(f.value, &typ); err != nil {
+			if f.value[0] != '"' {
 				return nil, invalidf("annotation %q is not a string", f.name)
+			}
+			typ, err := decodeString(f.value)
+			if err != nil {
+				return nil, invalidf("annotation %q: %v", f.name, err)
 			}
 			if _, dup := annotations[name]; dup {
 				return nil, invalidf("annotation %q appears twice", f.name)
@@ -203,8 +206,8 @@ func keyValue(values map[string]json.RawMessage, name string) (string, error) {
 	if len(raw) == 0 || raw[0] != '"' {
 		return "", invalidf("%s is %s, expected a string", name, describeJSON(raw))
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, err := decodeString(raw)
+	if err != nil {
 		return "", invalidf("%s: %v", name, err)
 	}
 	return s, nil
@@ -329,11 +332,7 @@ func stringValue(typ string, raw json.RawMessage) (string, error) {
 	if raw[0] != '"' {
 		return "", fmt.Errorf("%s value is %s, expected a string", typ, describeJSON(raw))
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", err
-	}
-	return s, nil
+	return decodeString(raw)
 }
 
 // parseDateTime checks an Edm.DateTime value: an RFC 3339 time in UTC,
