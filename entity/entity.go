@@ -111,6 +111,9 @@ type field struct {
 }
 
 func parse(data []byte, fromService bool) (*Entity, error) {
+	// The entity keeps slices of the line, and callers reuse their line
+	// buffers, so it gets a copy of its own.
+	data = bytes.Clone(data)
 	if !utf8.Valid(data) {
 		return nil, invalidf("not valid UTF-8")
 	}

@@ -459,3 +459,17 @@ func TestCheckWritable(t *testing.T) {
 		})
 	}
 }
+
+func TestParseCopiesLine(t *testing.T) {
+	line := []byte(`{"PartitionKey":"p","RowKey":"r","V":"value"}`)
+	e, err := entity.Parse(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range line {
+		line[i] = 'x'
+	}
+	if got := string(e.AppendLine(nil)); got != `{"PartitionKey":"p","RowKey":"r","V":"value"}` {
+		t.Errorf("entity changed with the caller's buffer: %s", got)
+	}
+}
