@@ -2,6 +2,7 @@ package entity_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -471,5 +472,27 @@ func TestParseCopiesLine(t *testing.T) {
 	}
 	if got := string(e.AppendLine(nil)); got != `{"PartitionKey":"p","RowKey":"r","V":"value"}` {
 		t.Errorf("entity changed with the caller's buffer: %s", got)
+	}
+}
+
+func TestAppendWireBodyEscapesLineSeparators(t *testing.T) {
+	line := "{\"PartitionKey\":\"p\",\"RowKey\":\"r\",\"V\":\"a\u2028b\u2029c\u20acd\"}"
+	e, err := entity.Parse([]byte(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(e.AppendWireBody(nil))
+	if want := `"V":"a\u2028b\u2029c` + "\u20ac" + `d"`; !strings.Contains(body, want) {
+		t.Errorf("wire body = %s, want it to contain %s", body, want)
+	}
+	if got := string(e.AppendLine(nil)); got != line {
+		t.Errorf("AppendLine = %s, want the line unchanged", got)
+	}
+	var decoded map[string]string
+	if err := json.Unmarshal([]byte(body), &decoded); err != nil {
+		t.Fatal(err)
+	}
+	if decoded["V"] != "a\u2028b\u2029c\u20acd" {
+		t.Errorf("wire body decodes to %q", decoded["V"])
 	}
 }
