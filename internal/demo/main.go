@@ -1,0 +1,252 @@
+// Command demo shows a full round trip of authagonal-tables the way a user
+// would run it. It seeds one Azurite with the sample Authagonal data set,
+// runs the built binary to back it up, verify the backup and restore it into
+// a second, empty Azurite, and then compares the two accounts entity by
+// entity.
+//
+// Usage:
+//
+//	go run ./internal/demo -bin ./bin/authagonal-tables
+//
+// The backup takes every seeded table through --tables: the Authagonal set,
+// SigningKeys, the transient tables and EdmTypes, the table of every EDM
+// type and its extreme values. With -default-set it takes what a plain
+// `backup --include-signing-keys` takes instead.
+//
+// The binary's own output passes through to the terminal. The demo writes
+// its progress to stderr and the summary table to stdout. It exits with 0
+// when both accounts are identical, 1 on any difference or failed step, and
+// 130 when interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/authagonal/authagonal-tables/internal/azurite"
+	"github.com/authagonal/authagonal-tables/internal/compare"
+	"github.com/authagonal/authagonal-tables/internal/sampledata"
+	"github.com/authagonal/authagonal-tables/tables"
+)
+
+// Exit codes of the demo. A usage error exits with 2, as with the flag
+// package.
+const (
+	exitIdentical   = 0
+	exitFailed      = 1
+	exitInterrupted = 130
+)
+
+type options struct {
+	bin   string
+	users int
+	seed  int64
+	keep  bool
+	// defaultSet makes the backup take the default set and SigningKeys
+	// instead of every seeded table.
+	defaultSet bool
+}
+
+func main() {
+	var opts options
+	flag.StringVar(&opts.bin, "bin", "", "path of the authagonal-tables binary to run (required)")
+	flag.IntVar(&opts.users, "users", sampledata.DefaultUsers, "number of users in the sample data set; the whole set is about 11 entities per user")
+	flag.Int64Var(&opts.seed, "seed", 1, "seed of the sample data set")
+	flag.BoolVar(&opts.keep, "keep", false, "keep the backup folder instead of deleting it at the end")
+	flag.BoolVar(&opts.defaultSet, "default-set", false, "back up, restore and compare only the Authagonal default set and SigningKeys, without --tables")
+	flag.Parse()
+	if opts.bin == "" || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: go run ./internal/demo -bin ./bin/authagonal-tables [-users N] [-seed N] [-keep] [-default-set]")
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	identical, err := run(ctx, opts, os.Stdout)
+	// Read the context before stop, which cancels it.
+	interrupted := ctx.Err() != nil
+	stop()
+
+	switch {
+	case interrupted:
+		fmt.Fprintln(os.Stderr, "demo: interrupted")
+		os.Exit(exitInterrupted)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		os.Exit(exitFailed)
+	case !identical:
+		os.Exit(exitFailed)
+	}
+	os.Exit(exitIdentical)
+}
+
+// comparedTables returns the tables that the demo's backup command takes:
+// with defaultSet the default set plus SigningKeys because of
+// --include-signing-keys, otherwise every seeded table.
+func comparedTables(defaultSet bool) []string {
+	if defaultSet {
+		return append(slices.Clone(tables.Default), tables.SigningKeys)
+	}
+	return sampledata.Tables()
+}
+
+// backupArgs returns the arguments of the backup command.
+func backupArgs(opts options, connectionString, output string) []string {
+	args := []string{"backup", "--connection-string", connectionString, "--output", output, "--gzip", "--include-signing-keys"}
+	if !opts.defaultSet {
+		args = append(args, "--tables", strings.Join(comparedTables(false), ","))
+	}
+	return args
+}
+
+// run performs the round trip, prints the summary to out and reports
+// whether the two accounts are identical. It returns an error when a step
+// fails.
+func run(ctx context.Context, opts options, out io.Writer) (bool, error) {
+	bin, err := filepath.Abs(opts.bin)
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(bin); errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("binary %s not found: run `make demo`, which builds it, or pass the path of a built binary with -bin", opts.bin)
+	} else if err != nil {
+		return false, err
+	}
+
+	logf("starting Azurite A and B")
+	source, err := startAzurite(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer source.server.Stop()
+	target, err := startAzurite(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer target.server.Stop()
+
+	output, err := os.MkdirTemp("", "authagonal-demo-")
+	if err != nil {
+		return false, err
+	}
+	if opts.keep {
+		defer logf("kept the backup in %s", output)
+	} else {
+		defer os.RemoveAll(output)
+	}
+
+	var timer stepTimer
+	sum := summary{steps: &timer}
+
+	logf("seeding Azurite A with %d users (seed %d)", opts.users, opts.seed)
+	err = timer.run("seed", func() error {
+		stats, err := sampledata.Seed(ctx, source.service, sampledata.Options{Users: opts.users, Seed: opts.seed})
+		if err == nil {
+			logf("seeded %d entities into %d tables in %d batches", stats.Entities, stats.Tables, stats.Batches)
+		}
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+
+	if err := timer.run("backup", func() error {
+		return runTool(ctx, bin, backupArgs(opts, source.server.ConnectionString(), output)...)
+	}); err != nil {
+		return false, err
+	}
+	sum.backupDir, err = findBackupFolder(output)
+	if err != nil {
+		return false, err
+	}
+	sum.backupBytes, err = folderSize(sum.backupDir)
+	if err != nil {
+		return false, err
+	}
+
+	if err := timer.run("verify", func() error {
+		return runTool(ctx, bin, "verify", sum.backupDir)
+	}); err != nil {
+		return false, err
+	}
+
+	if err := timer.run("restore", func() error {
+		return runTool(ctx, bin, "restore", "--connection-string", target.server.ConnectionString(), "--input", sum.backupDir)
+	}); err != nil {
+		return false, err
+	}
+
+	logf("comparing every entity of Azurite A and B")
+	if err := timer.run("compare", func() error {
+		report, err := compare.Accounts(ctx, source.service, target.service, comparedTables(opts.defaultSet))
+		sum.report = report
+		return err
+	}); err != nil {
+		return false, err
+	}
+	sum.notCompared = notCompared(comparedTables(opts.defaultSet))
+
+	printSummary(out, sum)
+	return sum.report.Identical(), nil
+}
+
+// notCompared returns the seeded tables that the demo's backup command
+// leaves out, in the order sampledata lists them.
+func notCompared(compared []string) []string {
+	var out []string
+	for _, name := range sampledata.Tables() {
+		if !slices.Contains(compared, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+type account struct {
+	server  *azurite.Server
+	service *tables.Service
+}
+
+func startAzurite(ctx context.Context) (account, error) {
+	server, err := azurite.Start(ctx)
+	if err != nil {
+		return account{}, fmt.Errorf("start Azurite: %w", err)
+	}
+	svc, err := server.Service()
+	if err != nil {
+		server.Stop()
+		return account{}, err
+	}
+	return account{server: server, service: svc}, nil
+}
+
+// stepTimer records the duration of each step in the order they ran.
+type stepTimer struct {
+	names     []string
+	durations []time.Duration
+}
+
+func (t *stepTimer) run(name string, step func() error) error {
+	start := time.Now()
+	err := step()
+	t.names = append(t.names, name)
+	t.durations = append(t.durations, time.Since(start))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s failed: %w", name, err)
+	}
+	return err
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "demo: "+format+"\n", args...)
+}
