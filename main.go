@@ -69,9 +69,9 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
-		return exitInterrupted
 	case ctx.Err() != nil:
+		// A signal cancelled the root context; whatever failed after
+		// that failed because of it.
 		return exitInterrupted
 	case errors.As(err, &partial):
 		return exitPartial

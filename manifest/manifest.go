@@ -132,6 +132,9 @@ func Read(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, FileName)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
+		if newest := newestBackupIn(dir); newest != "" {
+			return nil, fmt.Errorf("%s: %w; it looks like a folder of backups, the newest being %s", dir, ErrNoManifest, newest)
+		}
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoManifest)
 	}
 	if err != nil {
@@ -150,6 +153,28 @@ func Read(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+// newestBackupIn returns the path of the newest complete backup directly
+// inside dir, or "" if there is none. Backup folder names sort by time.
+func newestBackupIn(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	newest := ""
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), FileName)); err == nil && e.Name() > newest {
+			newest = e.Name()
+		}
+	}
+	if newest == "" {
+		return ""
+	}
+	return filepath.Join(dir, newest)
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)

@@ -385,3 +385,25 @@ func TestReadInvalid(t *testing.T) {
 		t.Errorf("error %q does not show the version found", err)
 	}
 }
+
+func TestReadSuggestsNewestBackup(t *testing.T) {
+	output := t.TempDir()
+	for _, id := range []string{"20261203-020000", "20261204-020000", "20261205-020000"} {
+		dir := filepath.Join(output, id)
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if id != "20261205-020000" { // the newest is incomplete
+			if err := os.WriteFile(filepath.Join(dir, manifest.FileName), []byte("{}"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_, err := manifest.Read(output)
+	if !errors.Is(err, manifest.ErrNoManifest) {
+		t.Fatalf("err = %v, want ErrNoManifest", err)
+	}
+	if !strings.Contains(err.Error(), "20261204-020000") {
+		t.Errorf("error does not suggest the newest complete backup: %v", err)
+	}
+}
