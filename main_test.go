@@ -209,7 +209,7 @@ func TestCLIBackupVerifyRestore(t *testing.T) {
 
 	r = runBinary(t, nil, "verify", dir)
 	wantCode(t, r, 0)
-	if !strings.Contains(r.stdout, "OK: 1 tables, 2 entities") {
+	if !strings.Contains(r.stdout, "OK: 1 table(s), 2 entities") {
 		t.Errorf("verify stdout:\n%s", r.stdout)
 	}
 

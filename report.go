@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/authagonal/authagonal-tables/backup"
@@ -9,20 +10,54 @@ import (
 	"github.com/authagonal/authagonal-tables/restore"
 )
 
-// printBackupSummary prints the backup folder and a table of what was
-// written on stdout.
+// table prints rows with the first column left-aligned and the others
+// right-aligned, as numbers read best.
+type table struct {
+	header []string
+	rows   [][]string
+}
+
+func (t *table) add(cells ...any) {
+	row := make([]string, len(cells))
+	for i, c := range cells {
+		row[i] = fmt.Sprint(c)
+	}
+	t.rows = append(t.rows, row)
+}
+
+func (t *table) print(w io.Writer) {
+	widths := make([]int, len(t.header))
+	for _, row := range append([][]string{t.header}, t.rows...) {
+		for i, cell := range row {
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	for _, row := range append([][]string{t.header}, t.rows...) {
+		for i, cell := range row {
+			switch {
+			case i == 0:
+				fmt.Fprintf(w, "%-*s", widths[i], cell)
+			default:
+				fmt.Fprintf(w, "  %*s", widths[i], cell)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// printBackupSummary prints a table of what was written and the backup
+// folder on stdout.
 func printBackupSummary(env *environment, res *backup.Result) {
 	m := res.Manifest
-	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TABLE\tENTITIES\tBYTES\tSECONDS\t")
+	t := table{header: []string{"TABLE", "ENTITIES", "BYTES", "SECONDS"}}
 	var bytes int64
 	for _, name := range m.TableNames() {
-		t := m.Tables[name]
-		bytes += t.Bytes
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t\n", name, t.EntityCount, t.Bytes, t.DurationSeconds)
+		info := m.Tables[name]
+		bytes += info.Bytes
+		t.add(name, info.EntityCount, info.Bytes, fmt.Sprintf("%.1f", info.DurationSeconds))
 	}
-	fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%.1f\t\n", m.TotalEntities, bytes, m.DurationSeconds)
-	tw.Flush()
+	t.add("TOTAL", m.TotalEntities, bytes, fmt.Sprintf("%.1f", m.DurationSeconds))
+	t.print(env.stdout)
 	fmt.Fprintf(env.stdout, "Backup written to %s\n", res.Dir)
 }
 
@@ -46,7 +81,7 @@ func printVerifyReport(env *environment, r *manifest.Report) {
 		}
 		tw.Flush()
 		if r.OK() {
-			fmt.Fprintf(env.stdout, "OK: %d tables, %d entities, %d bytes verified\n", len(r.Tables), entities, bytes)
+			fmt.Fprintf(env.stdout, "OK: %d table(s), %d entities, %d bytes verified\n", len(r.Tables), entities, bytes)
 			return
 		}
 	}
@@ -63,15 +98,14 @@ func printRestoreSummary(env *environment, res *restore.Result) {
 	if len(res.Tables) == 0 {
 		return
 	}
-	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "TABLE\tWRITTEN\tDELETED\tFAILED\t")
+	t := table{header: []string{"TABLE", "WRITTEN", "DELETED", "FAILED"}}
 	var written, deleted, failed int64
-	for _, t := range res.Tables {
-		written += t.Written
-		deleted += t.Deleted
-		failed += t.Failed
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\n", t.Table, t.Written, t.Deleted, t.Failed)
+	for _, r := range res.Tables {
+		written += r.Written
+		deleted += r.Deleted
+		failed += r.Failed
+		t.add(r.Table, r.Written, r.Deleted, r.Failed)
 	}
-	fmt.Fprintf(tw, "TOTAL\t%d\t%d\t%d\t\n", written, deleted, failed)
-	tw.Flush()
+	t.add("TOTAL", written, deleted, failed)
+	t.print(env.stdout)
 }
