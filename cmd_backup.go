@@ -48,7 +48,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			svc, err := connect(c)
+			svc, err := connect(env, c)
 			if err != nil {
 				return err
 			}

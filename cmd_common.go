@@ -90,7 +90,7 @@ func tablesFlag(usage string) cli.Flag {
 
 // connect parses the connection string flag and prepares a client. It sends
 // no request, so a bad value fails before any work.
-func connect(c *cli.Context) (*tables.Service, error) {
+func connect(env *environment, c *cli.Context) (*tables.Service, error) {
 	s := c.String("connection-string")
 	if strings.TrimSpace(s) == "" {
 		return nil, errors.New("missing connection string: set --connection-string or STORAGE_CONNECTION_STRING")
@@ -116,6 +116,7 @@ func connect(c *cli.Context) (*tables.Service, error) {
 		RetryDelay:    c.Duration("retry-delay"),
 		MaxRetryDelay: c.Duration("max-retry-delay"),
 		TryTimeout:    c.Duration("try-timeout"),
+		Log:           env.log,
 	})
 }
 

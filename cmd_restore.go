@@ -2,10 +2,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/authagonal/authagonal-tables/manifest"
 	"github.com/authagonal/authagonal-tables/restore"
 )
 
@@ -56,7 +58,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			svc, err := connect(c)
+			svc, err := connect(env, c)
 			if err != nil {
 				return err
 			}
@@ -71,6 +73,15 @@ EXAMPLES:
 			})
 			if res != nil {
 				printRestoreSummary(env, res)
+			}
+			var verr *manifest.VerificationError
+			if errors.As(err, &verr) {
+				printProblems(env, verr.Problems)
+				return fmt.Errorf("backup %s failed verification with %d problem(s), listed on stdout; nothing was written. Restore from another backup, or from an unaltered copy of this one", input, len(verr.Problems))
+			}
+			var partial *restore.PartialError
+			if errors.As(err, &partial) {
+				printFailedEntities(env, partial.Failed)
 			}
 			return err
 		},

@@ -18,7 +18,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
-	"github.com/authagonal/authagonal-tables/manifest"
 	"github.com/authagonal/authagonal-tables/restore"
 	"github.com/authagonal/authagonal-tables/tables"
 )
@@ -83,10 +82,6 @@ func exitCode(ctx context.Context, err error) int {
 // set up, with every known secret removed.
 func (env *environment) printError(err error) {
 	msg := tables.Redact(err.Error())
-	var verr *manifest.VerificationError
-	if errors.As(err, &verr) {
-		msg += "\nThe backup was not used. Restore from another backup, or from an unaltered copy of this one."
-	}
 	if env.ready {
 		env.log.Error().Msg(msg)
 		return

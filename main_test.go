@@ -275,6 +275,12 @@ func TestCLITamperedBackupFails(t *testing.T) {
 	defer target.Stop()
 	r = runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + target.ConnectionString()}, "restore", "--input", dir)
 	wantCode(t, r, 1)
+	if !strings.Contains(r.stdout, "SHA-256") {
+		t.Errorf("restore does not list the problem on stdout:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "nothing was written") {
+		t.Errorf("restore does not say that nothing was written:\n%s", r.stderr)
+	}
 	svc, _ := target.Service()
 	names, _ := svc.ListTables(context.Background())
 	if len(names) != 0 {
@@ -305,9 +311,12 @@ func TestCLIPartialRestoreExitsTwo(t *testing.T) {
 	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + target.ConnectionString()}, "restore", "--input", dir)
 	wantCode(t, r, 2)
 	for _, want := range []string{"too-big", "line 2", "PropertyValueTooLarge"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	if !strings.Contains(r.stderr, "too-big") {
+		t.Errorf("stderr does not name the failed entity:\n%s", r.stderr)
 	}
 }
 

@@ -86,10 +86,24 @@ func printVerifyReport(env *environment, r *manifest.Report) {
 		}
 	}
 	if !r.OK() {
-		fmt.Fprintf(env.stdout, "FAILED: %d problem(s):\n", len(r.Problems))
-		for _, p := range r.Problems {
-			fmt.Fprintf(env.stdout, "  %s\n", p)
-		}
+		printProblems(env, r.Problems)
+	}
+}
+
+// printProblems lists the problems of a failed verification on stdout.
+func printProblems(env *environment, problems []manifest.Problem) {
+	fmt.Fprintf(env.stdout, "FAILED: %d problem(s):\n", len(problems))
+	for _, p := range problems {
+		fmt.Fprintf(env.stdout, "  %s\n", p)
+	}
+}
+
+// printFailedEntities lists every entity a restore could not write on
+// stdout.
+func printFailedEntities(env *environment, failed []restore.FailedEntity) {
+	fmt.Fprintf(env.stdout, "NOT WRITTEN: %d entit(ies):\n", len(failed))
+	for _, f := range failed {
+		fmt.Fprintf(env.stdout, "  %s\n", f)
 	}
 }
 

@@ -35,6 +35,7 @@ func backupTable(ctx context.Context, opts Options, dir, table string) (manifest
 
 	var count int64
 	var line []byte
+	progress := logging.NewProgress(log, "table backup in progress", 0)
 	err = opts.Service.Query(ctx, table, tables.Query{}, func(p tables.Page) error {
 		for _, e := range p.Entities {
 			line = e.AppendLine(line[:0])
@@ -43,6 +44,7 @@ func backupTable(ctx context.Context, opts Options, dir, table string) (manifest
 			}
 		}
 		count += int64(len(p.Entities))
+		progress.Add(int64(len(p.Entities)))
 		log.Debug().Int("page", len(p.Entities)).Int64(logging.Entities, count).Msg("page written")
 		return nil
 	})

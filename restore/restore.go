@@ -93,16 +93,16 @@ type PartialError struct {
 	Failed []FailedEntity
 }
 
-// maxListed caps the failed entities named in the error message; all of
-// them are logged.
-const maxListed = 20
+// maxListed caps the failed entities named in the error message. Each one
+// is logged, and the command prints all of them on stdout.
+const maxListed = 5
 
 func (e *PartialError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "restore finished, but %d entit%s could not be written:", len(e.Failed), plural(len(e.Failed), "y", "ies"))
 	for i, f := range e.Failed {
 		if i == maxListed {
-			fmt.Fprintf(&b, "\n  ... and %d more (each is logged)", len(e.Failed)-maxListed)
+			fmt.Fprintf(&b, "\n  ... and %d more, each listed on stdout and in the log", len(e.Failed)-maxListed)
 			break
 		}
 		b.WriteString("\n  ")
@@ -149,10 +149,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	start := time.Now()
 	res := &Result{}
-	for _, name := range names {
+	for i, name := range names {
 		tr, failed, err := restoreTable(ctx, opts, m, name)
 		res.Tables = append(res.Tables, tr)
 		res.Failed = append(res.Failed, failed...)
+		if err != nil && ctx.Err() != nil {
+			return res, fmt.Errorf("restore interrupted: table %q is partly restored and %d table(s) after it were not started; run the same restore command again to complete it: %w",
+				name, len(names)-i-1, ctx.Err())
+		}
 		if err != nil {
 			return res, err
 		}
@@ -161,7 +165,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for _, t := range res.Tables {
 		written += t.Written
 	}
-	log.Info().Int64(logging.Entities, written).Int("failed", len(res.Failed)).Dur(logging.Duration, time.Since(start)).Msg("restore finished")
+	log.Info().Int64("written", written).Int("failed", len(res.Failed)).Dur(logging.Duration, time.Since(start)).Msg("restore finished")
 	if len(res.Failed) > 0 {
 		return res, &PartialError{Failed: res.Failed}
 	}

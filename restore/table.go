@@ -32,11 +32,12 @@ type writer struct {
 	log    zerolog.Logger
 	action tables.Action
 
-	batch  []pending
-	size   int
-	rows   map[string]bool
-	result TableResult
-	failed []FailedEntity
+	batch    []pending
+	size     int
+	rows     map[string]bool
+	result   TableResult
+	failed   []FailedEntity
+	progress *logging.Progress
 }
 
 // batchOverhead is a generous allowance for the framing of a batch body
@@ -97,6 +98,9 @@ func (w *writer) send(ops []pending) error {
 	if err == nil {
 		w.result.Written += int64(len(ops))
 		w.log.Debug().Int("operations", len(ops)).Msg("batch written")
+		if w.progress != nil {
+			w.progress.Add(int64(len(ops)))
+		}
 		return nil
 	}
 	if w.ctx.Err() != nil {
@@ -169,7 +173,10 @@ func restoreTable(ctx context.Context, opts Options, m *manifest.Manifest, table
 	if opts.Mode == Merge {
 		action = tables.Merge
 	}
-	w := &writer{ctx: ctx, svc: opts.Service, table: table, file: info.File, log: log, action: action, rows: map[string]bool{}}
+	w := &writer{
+		ctx: ctx, svc: opts.Service, table: table, file: info.File, log: log, action: action, rows: map[string]bool{},
+		progress: logging.NewProgress(log, "table restore in progress", info.EntityCount),
+	}
 	w.result.Table = table
 	w.result.Deleted = deleted
 

@@ -18,6 +18,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/rs/zerolog"
 )
 
 // apiVersion is the Table service REST version this client speaks.
@@ -38,6 +39,9 @@ type Options struct {
 	MaxRetryDelay time.Duration
 	// Transport replaces the HTTP transport, for tests.
 	Transport policy.Transporter
+	// Log receives a warning for every failed try of a request. The zero
+	// value logs nothing.
+	Log zerolog.Logger
 }
 
 // Defaults for Options.
@@ -59,6 +63,14 @@ type Service struct {
 // Connect prepares a Service for account. It sends no request.
 func Connect(account Account, opts Options) (*Service, error) {
 	client := clientOptions(opts)
+	tries := int(client.Retry.MaxRetries) + 1
+	if client.Retry.MaxRetries < 0 {
+		tries = 1
+	}
+	// Set in the client options, the policies run in the aztables client
+	// and in the pipeline below alike.
+	client.PerCallPolicies = []policy.Policy{countTries{}}
+	client.PerRetryPolicies = []policy.Policy{logFailedTries{log: opts.Log, tries: tries}}
 	s := &Service{account: account}
 
 	var authPolicy policy.Policy
@@ -138,7 +150,7 @@ func encodeQuery(query url.Values) string {
 func (s *Service) do(req *policy.Request, op string, ok ...int) (*http.Response, error) {
 	resp, err := s.pipeline.Do(req)
 	if err != nil {
-		return nil, transportError(op, err)
+		return nil, transportError(req.Raw().Context(), op, err)
 	}
 	for _, code := range ok {
 		if resp.StatusCode == code {
@@ -152,15 +164,20 @@ func (s *Service) do(req *policy.Request, op string, ok ...int) (*http.Response,
 
 // transportError describes a failure to reach the service without the
 // request URL, which can carry a SAS token.
-func transportError(op string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", op, err)
+func transportError(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: %w", op, ctx.Err())
 	}
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 	}
-	return &ServiceError{Op: op, Message: Redact(err.Error()), Unreachable: true}
+	msg := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		// The caller's context is live, so a try timed out.
+		msg = "every try timed out (see --try-timeout)"
+	}
+	return &ServiceError{Op: op, Message: Redact(msg), Unreachable: true}
 }
 
 // ServiceError is an error returned by the Table service, or a failure to
@@ -178,6 +195,26 @@ type ServiceError struct {
 }
 
 func (e *ServiceError) Error() string {
+	if hint := e.hint(); hint != "" {
+		e := *e
+		e.Message += "; " + hint
+		return e.plainError()
+	}
+	return e.plainError()
+}
+
+// hint returns advice for errors whose cause is usually outside the tool.
+func (e *ServiceError) hint() string {
+	switch {
+	case e.StatusCode == http.StatusForbidden:
+		return "check the account key or SAS token in the connection string, and the SAS permissions and expiry"
+	case e.Unreachable:
+		return "check the endpoint in the connection string and that the service is reachable from this host"
+	}
+	return ""
+}
+
+func (e *ServiceError) plainError() string {
 	switch {
 	case e.Unreachable:
 		return fmt.Sprintf("%s: service unreachable: %s", e.Op, e.Message)
@@ -262,6 +299,75 @@ func (p sasPolicy) Do(req *policy.Request) (*http.Response, error) {
 	return req.Next()
 }
 
+// tryCounterKey is the context key of the try counter of one request.
+type tryCounterKey struct{}
+
+// countTries gives each request a counter that logFailedTries, which runs
+// once per try, increments.
+type countTries struct{}
+
+func (countTries) Do(req *policy.Request) (*http.Response, error) {
+	counter := new(int)
+	return req.WithContext(context.WithValue(req.Raw().Context(), tryCounterKey{}, counter)).Next()
+}
+
+// logFailedTries logs every try that ends in an error or a status the
+// retry policy retries, so that a slow or unreachable service is visible
+// while the retries go on instead of only when they are used up.
+type logFailedTries struct {
+	log   zerolog.Logger
+	tries int
+}
+
+func (p logFailedTries) Do(req *policy.Request) (*http.Response, error) {
+	try := 1
+	if counter, ok := req.Raw().Context().Value(tryCounterKey{}).(*int); ok {
+		*counter++
+		try = *counter
+	}
+	resp, err := req.Next()
+
+	var event *zerolog.Event
+	switch {
+	case err != nil:
+		if req.Raw().Context().Err() != nil {
+			return resp, err // cancelled by the caller, not a failure to report
+		}
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = errors.New("timed out (see --try-timeout)")
+		}
+		event = p.log.Warn().Str("error", Redact(err.Error()))
+	case isRetriedStatus(resp.StatusCode):
+		event = p.log.Warn().Int("status", resp.StatusCode).Str("code", resp.Header.Get("x-ms-error-code"))
+		if after := resp.Header.Get("Retry-After"); after != "" {
+			event = event.Str("retry_after", after)
+		}
+	default:
+		return resp, err
+	}
+	msg := "request failed; retrying"
+	if try >= p.tries {
+		msg = "request failed; no retries left"
+	}
+	event.Str("request", req.Raw().Method+" "+req.Raw().URL.Path).Int("try", try).Int("tries", p.tries).Msg(msg)
+	return resp, err
+}
+
+// isRetriedStatus reports whether the azcore retry policy retries a
+// response with this status by default.
+func isRetriedStatus(status int) bool {
+	switch status {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
 // ListTables returns the names of all tables in the account.
 func (s *Service) ListTables(ctx context.Context) ([]string, error) {
 	var names []string
@@ -269,7 +375,7 @@ func (s *Service) ListTables(ctx context.Context) ([]string, error) {
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, sdkError("list tables", err)
+			return nil, sdkError(ctx, "list tables", err)
 		}
 		for _, t := range page.Tables {
 			if t.Name != nil {
@@ -288,7 +394,7 @@ func (s *Service) CreateTable(ctx context.Context, name string) error {
 		if errors.As(err, &re) && re.ErrorCode == string(aztables.TableAlreadyExists) {
 			return nil
 		}
-		return sdkError(fmt.Sprintf("create table %q", name), err)
+		return sdkError(ctx, fmt.Sprintf("create table %q", name), err)
 	}
 	return nil
 }
@@ -297,17 +403,17 @@ func (s *Service) CreateTable(ctx context.Context, name string) error {
 func (s *Service) DeleteTable(ctx context.Context, name string) error {
 	_, err := s.tables.DeleteTable(ctx, name, nil)
 	if err != nil {
-		return sdkError(fmt.Sprintf("delete table %q", name), err)
+		return sdkError(ctx, fmt.Sprintf("delete table %q", name), err)
 	}
 	return nil
 }
 
 // sdkError converts an aztables error into a *ServiceError, so that callers
 // see one error type and no request URL.
-func sdkError(op string, err error) error {
+func sdkError(ctx context.Context, op string, err error) error {
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
 		return &ServiceError{Op: op, StatusCode: re.StatusCode, Code: re.ErrorCode, Message: http.StatusText(re.StatusCode)}
 	}
-	return transportError(op, err)
+	return transportError(ctx, op, err)
 }
