@@ -146,7 +146,7 @@ func TestCLIRejectsBadArguments(t *testing.T) {
 		{"bad log level", []string{conn}, []string{"--log-level", "loud", "backup"}, `"loud"`},
 		{"bad log format", []string{conn}, []string{"--log-format", "xml", "backup"}, `"xml"`},
 		{"verify without folder", nil, []string{"verify"}, "exactly one argument"},
-		{"verify of missing folder", nil, []string{"verify", "/nonexistent/backup"}, "_manifest.json"},
+		{"verify of missing folder", nil, []string{"verify", "/nonexistent/backup"}, "does not exist"},
 		{"unknown table in restore", []string{conn}, nil, "NotInBackup"},
 		{"unknown table in backup", []string{conn}, []string{"backup", "--tables", "NoSuchTableHere", "--output", "OUT"}, "NoSuchTableHere"},
 	}

@@ -80,8 +80,8 @@ func OpenData(dir, name string) (*DataReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, missing(err))
 	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s); a backup holds plain files only", name, info.Mode().Type())
+	if err := checkRegular(info); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -94,6 +94,21 @@ func OpenData(dir, name string) (*DataReader, error) {
 		return nil, fmt.Errorf("%s: %w", name, decodeError(err))
 	}
 	return d, nil
+}
+
+// checkRegular rejects anything but a regular file: a backup holds plain
+// files only, and a symbolic link could point anywhere.
+func checkRegular(info os.FileInfo) error {
+	switch mode := info.Mode(); {
+	case mode.IsRegular():
+		return nil
+	case mode&os.ModeSymlink != 0:
+		return errors.New("is a symbolic link; a backup holds plain files only")
+	case mode.IsDir():
+		return errors.New("is a folder; a backup holds plain files only")
+	default:
+		return fmt.Errorf("is not a regular file (%s); a backup holds plain files only", mode.Type())
+	}
 }
 
 func missing(err error) error {
@@ -139,11 +154,20 @@ func (d *DataReader) Next() (*entity.Entity, int64, error) {
 	return e, d.line, nil
 }
 
+// HashRest reads the rest of the file into the hash without decoding it,
+// so that Sum covers the whole file after a decoding error.
+func (d *DataReader) HashRest() error {
+	if _, err := io.Copy(d.hash, countingReader{d.file, &d.bytes}); err != nil {
+		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	return nil
+}
+
 // decodeError makes a codec error readable: a cut gzip stream surfaces as
 // io.ErrUnexpectedEOF, which says nothing to an operator.
 func decodeError(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return errors.New("the file ends in the middle of its data; it is truncated")
+		return errors.New("the data ends unexpectedly: the file is truncated, or has extra bytes after its end")
 	}
 	return err
 }

@@ -197,8 +197,8 @@ func TestOpenDataRejects(t *testing.T) {
 		want string
 	}{
 		{"missing", "Absent.jsonl", "missing"},
-		{"symlink", "Linked.jsonl", "not a regular file"},
-		{"folder", "Folder.jsonl", "not a regular file"},
+		{"symlink", "Linked.jsonl", "symbolic link"},
+		{"folder", "Folder.jsonl", "is a folder"},
 		{"unknown suffix", "Users.csv", "suffix"},
 		{"path", "../Users.jsonl", "path"},
 		{"manifest", manifest.FileName, "manifest"},

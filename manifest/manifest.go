@@ -129,6 +129,14 @@ var ErrNoManifest = errors.New("no " + FileName + ": the folder is not a complet
 // what must hold before any data file is opened: a known format version,
 // file names that stay inside the folder, a hash for every table's file.
 func Read(dir string) (*Manifest, error) {
+	if info, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("backup folder %s does not exist", dir)
+		}
+		return nil, err
+	} else if !info.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder; give the backup folder, such as ./backups/20261204-020000", dir)
+	}
 	path := filepath.Join(dir, FileName)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -216,8 +216,8 @@ func hashFile(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !info.Mode().IsRegular() {
-		return "", fmt.Errorf("not a regular file (%s); a backup holds plain files only", info.Mode().Type())
+	if err := checkRegular(info); err != nil {
+		return "", err
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -233,12 +233,16 @@ func hashFile(path string) (string, error) {
 
 func (r *Report) checkTable(ctx context.Context, name string, t Table, wantSum string) {
 	res := TableResult{Name: name, File: t.File}
+	// The file's problems are collected first, so that a changed hash, the
+	// cause of everything else, can be reported before them.
+	var problems []Problem
 	failed := false
 	add := func(line int64, format string, args ...any) {
 		failed = true
-		r.Problems = append(r.Problems, Problem{File: t.File, Line: line, Message: fmt.Sprintf(format, args...)})
+		problems = append(problems, Problem{File: t.File, Line: line, Message: fmt.Sprintf(format, args...)})
 	}
 	defer func() {
+		r.Problems = append(r.Problems, problems...)
 		res.OK = !failed && ctx.Err() == nil
 		r.Tables = append(r.Tables, res)
 	}()
@@ -254,11 +258,14 @@ func (r *Report) checkTable(ctx context.Context, name string, t Table, wantSum s
 	defer d.Close()
 
 	keys := map[[16]byte]int64{}
-	fileProblems := 0
-	for {
-		if ctx.Err() != nil {
-			return
+	lineProblems := 0
+	addLine := func(line int64, format string, args ...any) {
+		lineProblems++
+		if lineProblems <= maxProblemsPerFile {
+			add(line, format, args...)
 		}
+	}
+	for ctx.Err() == nil {
 		e, line, err := d.Next()
 		if err == io.EOF {
 			break
@@ -266,37 +273,38 @@ func (r *Report) checkTable(ctx context.Context, name string, t Table, wantSum s
 		var lerr *LineError
 		if errors.As(err, &lerr) {
 			res.Entities++
-			fileProblems++
-			if fileProblems <= maxProblemsPerFile {
-				add(lerr.Line, "%v", lerr.Err)
-			}
+			addLine(lerr.Line, "%v", lerr.Err)
 			continue
 		}
 		if err != nil {
 			add(0, "%s", strings.TrimPrefix(err.Error(), t.File+": "))
-			res.Bytes = d.Bytes()
-			return
+			if herr := d.HashRest(); herr != nil {
+				add(0, "%v", herr)
+			}
+			break
 		}
 		res.Entities++
 		k := keyDigest(e.Key())
 		if first, dup := keys[k]; dup {
-			fileProblems++
-			if fileProblems <= maxProblemsPerFile {
-				add(line, "duplicate key (%s), first seen on line %d", e.Key(), first)
-			}
+			addLine(line, "duplicate key (%s), first seen on line %d", e.Key(), first)
 			continue
 		}
 		keys[k] = line
 	}
+	if ctx.Err() != nil {
+		return
+	}
 	res.Bytes = d.Bytes()
-	if fileProblems > maxProblemsPerFile {
-		add(0, "%d more problems in this file not shown", fileProblems-maxProblemsPerFile)
+	if lineProblems > maxProblemsPerFile {
+		add(0, "%d more line problems in this file not shown", lineProblems-maxProblemsPerFile)
 	}
 	if res.Entities != t.EntityCount {
 		add(0, "holds %d entities, but the manifest records %d", res.Entities, t.EntityCount)
 	}
 	if sum := d.Sum(); sum != wantSum {
-		add(0, "SHA-256 is %s, but the manifest records %s: the file was changed after the backup", sum, wantSum)
+		failed = true
+		problems = append([]Problem{{File: t.File, Message: fmt.Sprintf(
+			"SHA-256 is %s, but the manifest records %s: the file was changed or damaged after the backup, so the problems below may follow from that", sum, wantSum)}}, problems...)
 	}
 }
 

@@ -169,7 +169,7 @@ func TestVerifyProblems(t *testing.T) {
 			tamper: func(t *testing.T, dir string) {
 				editFile(t, dir, "Users.jsonl.gz", func(data []byte) []byte { return data[:len(data)/2] })
 			},
-			want: []wantProblem{{"Users.jsonl.gz", 0, "truncated"}},
+			want: []wantProblem{{"Users.jsonl.gz", 0, "SHA-256"}, {"Users.jsonl.gz", 0, "truncated"}, {"Users.jsonl.gz", 0, "holds 0 entities"}},
 		},
 		{
 			name: "empty gzip", codec: codec.NameJSONLGzip, tables: []testTable{users},
@@ -183,7 +183,7 @@ func TestVerifyProblems(t *testing.T) {
 			tamper: func(t *testing.T, dir string) {
 				editFile(t, dir, "Users.jsonl.gz", func(data []byte) []byte { return append(data, make([]byte, 16)...) })
 			},
-			want: []wantProblem{{"Users.jsonl.gz", 0, "gzip"}},
+			want: []wantProblem{{"Users.jsonl.gz", 0, "SHA-256"}, {"Users.jsonl.gz", 0, "gzip"}},
 		},
 		{
 			name: "flipped gzip byte", codec: codec.NameJSONLGzip, tables: []testTable{users},
@@ -193,14 +193,14 @@ func TestVerifyProblems(t *testing.T) {
 					return data
 				})
 			},
-			want: []wantProblem{{"Users.jsonl.gz", 0, "checksum"}},
+			want: []wantProblem{{"Users.jsonl.gz", 0, "SHA-256"}, {"Users.jsonl.gz", 0, "checksum"}},
 		},
 		{
 			name: "partial last line", codec: codec.NameJSONL, tables: []testTable{users},
 			tamper: func(t *testing.T, dir string) {
 				editFile(t, dir, "Users.jsonl", func(data []byte) []byte { return data[:len(data)-1] })
 			},
-			want: []wantProblem{{"Users.jsonl", 0, "truncated"}},
+			want: []wantProblem{{"Users.jsonl", 0, "SHA-256"}, {"Users.jsonl", 0, "truncated"}, {"Users.jsonl", 0, "holds 2 entities"}},
 		},
 		{
 			name: "line not JSON", codec: codec.NameJSONL, tables: []testTable{withLine("not JSON")},
@@ -247,7 +247,7 @@ func TestVerifyProblems(t *testing.T) {
 		{
 			name: "symlink", codec: codec.NameJSONL, tables: []testTable{users},
 			tamper: func(t *testing.T, dir string) { replaceWithSymlink(t, dir, "Users.jsonl") },
-			want:   []wantProblem{{"Users.jsonl", 0, "not a regular file"}},
+			want:   []wantProblem{{"Users.jsonl", 0, "symbolic link"}},
 		},
 		{
 			name: "unknown table option", codec: codec.NameJSONL, tables: []testTable{users},
@@ -287,7 +287,7 @@ func manyBadLines(n, shown int) []wantProblem {
 	for i := 1; i <= shown; i++ {
 		want = append(want, wantProblem{"Users.jsonl", int64(i), "JSON"})
 	}
-	return append(want, wantProblem{"Users.jsonl", 0, fmt.Sprintf("%d more problems", n-shown)})
+	return append(want, wantProblem{"Users.jsonl", 0, fmt.Sprintf("%d more line problems", n-shown)})
 }
 
 // TestVerifyReportsAll tampers with one backup in many ways at once and
@@ -317,7 +317,7 @@ func TestVerifyReportsAll(t *testing.T) {
 		{"Changed.jsonl", 0, "SHA-256"},
 		{"BadLine.jsonl", 2, "RowKey"},
 		{"Counted.jsonl", 0, "manifest records 7"},
-		{"Linked.jsonl", 0, "not a regular file"},
+		{"Linked.jsonl", 0, "symbolic link"},
 		{"Duplicate.jsonl", 2, "duplicate key"},
 		{"Unlisted.jsonl", 0, "not listed"},
 	})
@@ -340,7 +340,9 @@ func TestVerifyReportsAllGzip(t *testing.T) {
 
 	r := verify(t, dir, manifest.VerifyOptions{})
 	checkProblems(t, r, []wantProblem{
+		{"Truncated.jsonl.gz", 0, "SHA-256"},
 		{"Truncated.jsonl.gz", 0, "truncated"},
+		{"Padded.jsonl.gz", 0, "SHA-256"},
 		{"Padded.jsonl.gz", 0, "gzip"},
 		{"BadInt.jsonl.gz", 1, "Edm.Int64"},
 	})
