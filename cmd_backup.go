@@ -30,7 +30,7 @@ EXAMPLES:
 
 ` + commandExitCodes,
 		Flags: append(serviceFlags(),
-			&cli.StringFlag{Name: "output", Value: "./backups", Usage: "folder that receives the backup folder (`DIR`)", EnvVars: []string{"BACKUP_OUTPUT"}},
+			&cli.StringFlag{Name: "output", Value: "./backups", Usage: "`DIR` that receives the backup folder", EnvVars: []string{"BACKUP_OUTPUT"}},
 			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist"),
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list the tables and their entity counts; write nothing"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -26,14 +27,14 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{
 			Name:    "log-level",
 			Value:   "info",
-			Usage:   "minimum level of log lines on stderr: debug, info, warn or error",
-			EnvVars: []string{"LOG_LEVEL"},
+			Usage:   "minimum `LEVEL` of log lines on stderr: debug, info, warn or error (the .NET names such as Information are accepted too)",
+			EnvVars: []string{"AUTHAGONAL_TABLES_LOG_LEVEL"},
 		},
 		&cli.StringFlag{
 			Name:    "log-format",
 			Value:   logging.FormatAuto,
-			Usage:   "log format: console, json, or auto (console on a terminal, JSON otherwise)",
-			EnvVars: []string{"LOG_FORMAT"},
+			Usage:   "log `FORMAT`: console, json, or auto (console on a terminal, JSON otherwise)",
+			EnvVars: []string{"AUTHAGONAL_TABLES_LOG_FORMAT"},
 		},
 	}
 }
@@ -41,7 +42,7 @@ func globalFlags() []cli.Flag {
 func (env *environment) setup(c *cli.Context) error {
 	log, err := logging.New(env.stderr, c.String("log-level"), c.String("log-format"))
 	if err != nil {
-		return err
+		return fmt.Errorf("%w%s", err, fromEnvironment(c, "log-level", "log-format"))
 	}
 	env.log = log
 	env.ready = true
@@ -54,38 +55,38 @@ func serviceFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{
 			Name:    "connection-string",
-			Usage:   "Azure Storage connection string of the account (`CONNECTION_STRING`); UseDevelopmentStorage=true means a local Azurite",
+			Usage:   "Azure Storage `CONNECTION_STRING` of the account; UseDevelopmentStorage=true means a local Azurite on its default port",
 			EnvVars: []string{"STORAGE_CONNECTION_STRING"},
 		},
 		&cli.IntFlag{
 			Name:    "max-retries",
 			Value:   tables.DefaultMaxRetries,
 			Usage:   "retries of a failed request (throttling, server busy, timeouts, network errors) before giving up; 0 for none",
-			EnvVars: []string{"MAX_RETRIES"},
+			EnvVars: []string{"AUTHAGONAL_TABLES_MAX_RETRIES"},
 		},
 		&cli.DurationFlag{
 			Name:    "retry-delay",
 			Value:   tables.DefaultRetryDelay,
 			Usage:   "first delay between tries; it doubles with each retry, with jitter, unless the service sends Retry-After",
-			EnvVars: []string{"RETRY_DELAY"},
+			EnvVars: []string{"AUTHAGONAL_TABLES_RETRY_DELAY"},
 		},
 		&cli.DurationFlag{
 			Name:    "max-retry-delay",
 			Value:   tables.DefaultMaxRetryDelay,
 			Usage:   "maximum delay between tries",
-			EnvVars: []string{"MAX_RETRY_DELAY"},
+			EnvVars: []string{"AUTHAGONAL_TABLES_MAX_RETRY_DELAY"},
 		},
 		&cli.DurationFlag{
 			Name:    "try-timeout",
 			Value:   tables.DefaultTryTimeout,
 			Usage:   "time limit of one try of one request",
-			EnvVars: []string{"TRY_TIMEOUT"},
+			EnvVars: []string{"AUTHAGONAL_TABLES_TRY_TIMEOUT"},
 		},
 	}
 }
 
 func tablesFlag(usage string) cli.Flag {
-	return &cli.StringFlag{Name: "tables", Usage: usage + " (comma-separated `NAMES`)"}
+	return &cli.StringFlag{Name: "tables", Usage: usage + "; `NAMES` separated by commas"}
 }
 
 // connect parses the connection string flag and prepares a client. It sends
@@ -139,4 +140,38 @@ func noArgs(c *cli.Context) error {
 		return fmt.Errorf("unexpected argument %q; %s takes flags only, see --help", c.Args().First(), c.Command.Name)
 	}
 	return nil
+}
+
+// fromEnvironment returns " (set by $NAME)" when the value of one of the
+// named flags came from its environment variable, so that an error about
+// the value points to where it was set.
+func fromEnvironment(c *cli.Context, names ...string) string {
+	for _, f := range append(c.App.Flags, c.Command.Flags...) {
+		sf, ok := f.(*cli.StringFlag)
+		if !ok {
+			continue
+		}
+		for _, name := range names {
+			if sf.Name != name {
+				continue
+			}
+			for _, env := range sf.EnvVars {
+				if v, ok := os.LookupEnv(env); ok && v == c.String(name) && !onCommandLine(name) {
+					return " (set by $" + env + ")"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// onCommandLine reports whether the flag appears in the process's
+// arguments.
+func onCommandLine(name string) bool {
+	for _, arg := range os.Args[1:] {
+		if arg == "--"+name || strings.HasPrefix(arg, "--"+name+"=") || arg == "-"+name || strings.HasPrefix(arg, "-"+name+"=") {
+			return true
+		}
+	}
+	return false
 }

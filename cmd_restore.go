@@ -37,8 +37,8 @@ EXAMPLES:
 
 ` + commandExitCodes,
 		Flags: append(serviceFlags(),
-			&cli.StringFlag{Name: "input", Usage: "backup folder to restore (`DIR`)", EnvVars: []string{"RESTORE_INPUT"}},
-			&cli.StringFlag{Name: "mode", Value: string(restore.Upsert), Usage: "how to treat existing entities: upsert, merge or clean", EnvVars: []string{"RESTORE_MODE"}},
+			&cli.StringFlag{Name: "input", Usage: "backup folder `DIR` to restore", EnvVars: []string{"RESTORE_INPUT"}},
+			&cli.StringFlag{Name: "mode", Value: string(restore.Upsert), Usage: "how to treat existing entities: upsert, merge or clean (`MODE`)", EnvVars: []string{"RESTORE_MODE"}},
 			tablesFlag("restore only these tables of the backup"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "verify and print what would be written and deleted; write nothing"},
 		),
@@ -52,7 +52,7 @@ EXAMPLES:
 			}
 			mode, err := restore.ParseMode(c.String("mode"))
 			if err != nil {
-				return err
+				return fmt.Errorf("%w%s", err, fromEnvironment(c, "mode"))
 			}
 			names, err := tableList(c)
 			if err != nil {

@@ -32,7 +32,7 @@ EXAMPLES:
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return errors.New("verify takes exactly one argument, the backup folder, such as ./backups/20261204-020000")
+				return errors.New("verify takes exactly one argument, the backup folder, such as ./backups/20261204-020000; flags such as --json go before it")
 			}
 			dir := c.Args().First()
 			report, err := manifest.Verify(c.Context, dir, manifest.VerifyOptions{})

@@ -30,7 +30,10 @@ const (
 	exitInterrupted = 130
 )
 
-const exitCodesHelp = `EXIT CODES:
+const exitCodesHelp = `GLOBAL OPTIONS such as --log-level go before the command name:
+   authagonal-tables --log-format json backup ...
+
+EXIT CODES:
    0    success
    1    error: bad arguments, invalid input, failed verification, service unreachable
    2    partial success: the run finished but some entities failed; each is named
@@ -103,7 +106,6 @@ func newApp(env *environment) *cli.App {
 		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env)},
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
-		HideHelpCommand:        true,
 		UseShortOptionHandling: false,
 		Suggest:                true,
 		ExitErrHandler:         func(*cli.Context, error) {},

@@ -50,8 +50,8 @@ func runBinary(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	// Console logs keep the assertions on messages readable; a test can
-	// ask for JSON with LOG_FORMAT=json, since the last value wins.
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LOG_FORMAT=console"}, env...)
+	// ask for JSON with AUTHAGONAL_TABLES_LOG_FORMAT=json, since the last value wins.
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AUTHAGONAL_TABLES_LOG_FORMAT=console"}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -146,6 +146,9 @@ func TestCLIRejectsBadArguments(t *testing.T) {
 		{"bad log level", []string{conn}, []string{"--log-level", "loud", "backup"}, `"loud"`},
 		{"bad log format", []string{conn}, []string{"--log-format", "xml", "backup"}, `"xml"`},
 		{"verify without folder", nil, []string{"verify"}, "exactly one argument"},
+		{"bad mode from environment", []string{conn, "RESTORE_MODE=replace"}, []string{"restore", "--input", "x"}, "$RESTORE_MODE"},
+		{"bad level from environment", []string{"AUTHAGONAL_TABLES_LOG_LEVEL=loud"}, []string{"verify", "x"}, "$AUTHAGONAL_TABLES_LOG_LEVEL"},
+		{"flag after verify folder", nil, []string{"verify", "x", "--json"}, "go before it"},
 		{"verify of missing folder", nil, []string{"verify", "/nonexistent/backup"}, "does not exist"},
 		{"unknown table in restore", []string{conn}, nil, "NotInBackup"},
 		{"unknown table in backup", []string{conn}, []string{"backup", "--tables", "NoSuchTableHere", "--output", "OUT"}, "NoSuchTableHere"},
@@ -195,7 +198,7 @@ func TestCLIBackupVerifyRestore(t *testing.T) {
 	conn := "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()
 	out := t.TempDir()
 
-	r := runBinary(t, []string{conn, "LOG_FORMAT=json"}, "backup", "--tables", "CliUsers", "--output", out, "--gzip")
+	r := runBinary(t, []string{conn, "AUTHAGONAL_TABLES_LOG_FORMAT=json"}, "backup", "--tables", "CliUsers", "--output", out, "--gzip")
 	wantCode(t, r, 0)
 	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
 		if !json.Valid([]byte(line)) {

@@ -129,13 +129,8 @@ var ErrNoManifest = errors.New("no " + FileName + ": the folder is not a complet
 // what must hold before any data file is opened: a known format version,
 // file names that stay inside the folder, a hash for every table's file.
 func Read(dir string) (*Manifest, error) {
-	if info, err := os.Stat(dir); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("backup folder %s does not exist", dir)
-		}
+	if err := checkFolder(dir); err != nil {
 		return nil, err
-	} else if !info.IsDir() {
-		return nil, fmt.Errorf("%s is not a folder; give the backup folder, such as ./backups/20261204-020000", dir)
 	}
 	path := filepath.Join(dir, FileName)
 	f, err := os.Open(path)
@@ -161,6 +156,20 @@ func Read(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+// checkFolder reports a backup folder that does not exist or is a file.
+func checkFolder(dir string) error {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("backup folder %s does not exist", dir)
+	case err != nil:
+		return err
+	case !info.IsDir():
+		return fmt.Errorf("%s is not a folder; give the backup folder, such as ./backups/20261204-020000", dir)
+	}
+	return nil
 }
 
 // newestBackupIn returns the path of the newest complete backup directly

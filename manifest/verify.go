@@ -104,6 +104,10 @@ func (e *VerificationError) Error() string {
 // the context ends.
 func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error) {
 	r := &Report{Dir: dir, Problems: []Problem{}, Tables: []TableResult{}}
+	if err := checkFolder(dir); err != nil {
+		r.Problems = append(r.Problems, Problem{Message: err.Error()})
+		return r, nil
+	}
 	m, err := Read(dir)
 	if err != nil {
 		r.Problems = append(r.Problems, Problem{File: FileName, Message: trimPathPrefix(err.Error(), dir)})

@@ -63,14 +63,17 @@ func New(w io.Writer, level, format string) (zerolog.Logger, error) {
 
 // ParseLevel parses a --log-level value.
 func ParseLevel(level string) (zerolog.Level, error) {
+	// The .NET names (Trace, Information, Critical, ...) are accepted too,
+	// because the tool often runs beside the Authagonal server and its
+	// configuration.
 	switch strings.ToLower(level) {
-	case "debug":
+	case "debug", "trace":
 		return zerolog.DebugLevel, nil
-	case "info", "":
+	case "info", "information", "":
 		return zerolog.InfoLevel, nil
 	case "warn", "warning":
 		return zerolog.WarnLevel, nil
-	case "error":
+	case "error", "critical":
 		return zerolog.ErrorLevel, nil
 	}
 	return zerolog.InfoLevel, fmt.Errorf("invalid --log-level %q: expected debug, info, warn or error", level)
