@@ -260,7 +260,7 @@ func TestBackupDefaultSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Users", "Clients", tables.SigningKeys, "SamlReplayCache", "OidcStateStore"} {
+	for _, name := range []string{"Users", "Clients", tables.SigningKeys, "SamlReplayCache", "OidcStateStore", "OtherApp"} {
 		seed(t, svc, name, `{"PartitionKey":"p","RowKey":"r"}`)
 	}
 
@@ -288,6 +288,12 @@ func TestBackupDefaultSet(t *testing.T) {
 		if !strings.Contains(logs, `"table":"Grants"`) {
 			t.Errorf("no warning names the missing table Grants:\n%s", logs)
 		}
+		if _, ok := res.Manifest.Tables["OtherApp"]; ok {
+			t.Errorf("a table outside the default set was backed up")
+		}
+		if !strings.Contains(logs, "OtherApp") {
+			t.Errorf("no log line names the table outside the set:\n%s", logs)
+		}
 	})
 
 	t.Run("include signing keys", func(t *testing.T) {
@@ -309,6 +315,9 @@ func TestBackupDefaultSet(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "NoSuchTable") {
 			t.Fatalf("err = %v, want one naming NoSuchTable", err)
 		}
+		if !strings.Contains(err.Error(), "OtherApp") {
+			t.Errorf("err = %v, want it to list the tables the account has", err)
+		}
 		entries, _ := os.ReadDir(out)
 		if len(entries) != 0 {
 			t.Errorf("output folder holds %d entries after a failed backup, want 0", len(entries))
@@ -327,6 +336,9 @@ func TestBackupDefaultSet(t *testing.T) {
 		}
 		if !strings.Contains(stdout.String(), "Users") {
 			t.Errorf("dry run listing lacks Users:\n%s", stdout.String())
+		}
+		if !strings.Contains(stdout.String(), "not backed up: OtherApp") {
+			t.Errorf("dry run does not mention the table outside the set:\n%s", stdout.String())
 		}
 	})
 }

@@ -18,6 +18,9 @@ type plan struct {
 	Tables   []string
 	Missing  []string
 	Excluded []manifest.Excluded
+	// Others are the account's tables outside the default set, which a
+	// backup without --tables leaves out.
+	Others []string
 }
 
 // Reasons recorded in the manifest for tables left out.
@@ -51,8 +54,8 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 			}
 		}
 		if len(missing) > 0 {
-			return plan{}, fmt.Errorf("table(s) %s not found in %s; check the names (the account has %d tables)",
-				strings.Join(missing, ", "), svc.Account(), len(existing))
+			return plan{}, fmt.Errorf("table(s) %s not found in %s; the account has %s",
+				strings.Join(missing, ", "), svc.Account(), describeTables(existing))
 		}
 	} else {
 		wanted := append([]string{}, tables.Default...)
@@ -70,7 +73,11 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 				continue
 			}
 			p.Missing = append(p.Missing, name)
-			log.Warn().Str(logging.Table, name).Msg("table of the default set not found in the account; skipping it and listing it as missing in the manifest")
+			log.Warn().Str(logging.Table, name).Msg("table of the default set not found in the account; skipping it")
+		}
+		p.Others = others(existing, wanted, p.Excluded)
+		if len(p.Others) > 0 {
+			log.Info().Strs("tables", p.Others).Msg("tables outside the Authagonal set are not backed up; name them in --tables to back them up")
 		}
 		if len(p.Tables) == 0 {
 			return plan{}, fmt.Errorf("none of the %d Authagonal tables exist in %s; check the connection string, or name the tables to back up with --tables",
@@ -84,4 +91,35 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 		}
 	}
 	return p, nil
+}
+
+// others returns the existing tables that are neither wanted nor excluded.
+func others(existing, wanted []string, excluded []manifest.Excluded) []string {
+	known := map[string]bool{}
+	for _, name := range wanted {
+		known[strings.ToLower(name)] = true
+	}
+	for _, x := range excluded {
+		known[strings.ToLower(x.Name)] = true
+	}
+	var out []string
+	for _, name := range existing {
+		if !known[strings.ToLower(name)] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// describeTables lists table names for an error message, shortened when
+// there are many.
+func describeTables(names []string) string {
+	const maxNamed = 30
+	switch {
+	case len(names) == 0:
+		return "no tables"
+	case len(names) > maxNamed:
+		return fmt.Sprintf("%d tables: %s, ...", len(names), strings.Join(names[:maxNamed], ", "))
+	}
+	return fmt.Sprintf("%d table(s): %s", len(names), strings.Join(names, ", "))
 }

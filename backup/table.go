@@ -97,5 +97,8 @@ func dryRun(ctx context.Context, opts Options, p plan) error {
 	for _, x := range p.Excluded {
 		fmt.Fprintf(opts.Stdout, "excluded: %s (%s)\n", x.Name, x.Reason)
 	}
+	for _, name := range p.Others {
+		fmt.Fprintf(opts.Stdout, "not in the Authagonal set, not backed up: %s\n", name)
+	}
 	return nil
 }
