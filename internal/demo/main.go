@@ -146,7 +146,7 @@ func run(ctx context.Context, opts options, out io.Writer) (bool, error) {
 	}
 
 	var timer stepTimer
-	sum := summary{steps: &timer}
+	sum := summary{steps: &timer, backupKept: opts.keep}
 
 	logf("seeding Azurite A with %d users (seed %d)", opts.users, opts.seed)
 	err = timer.run("seed", func() error {

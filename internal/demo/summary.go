@@ -17,7 +17,9 @@ type summary struct {
 	notCompared []string
 	backupDir   string
 	backupBytes int64
-	steps       *stepTimer
+	// backupKept is set when the backup folder outlives the demo.
+	backupKept bool
+	steps      *stepTimer
 }
 
 // printSummary writes one line per table, the totals, the time of each
@@ -34,7 +36,11 @@ func printSummary(w io.Writer, s summary) {
 	a, b := s.report.Entities()
 	fmt.Fprintf(w, "tables:   %d\n", len(s.report.Tables))
 	fmt.Fprintf(w, "entities: %s\n", entityCount(a, b))
-	fmt.Fprintf(w, "backup:   %s (%d bytes) in %s\n", formatBytes(s.backupBytes), s.backupBytes, s.backupDir)
+	where := "in " + s.backupDir
+	if !s.backupKept {
+		where = "(removed at exit; run with -keep to keep it)"
+	}
+	fmt.Fprintf(w, "backup:   %s (%d bytes) %s\n", formatBytes(s.backupBytes), s.backupBytes, where)
 	fmt.Fprintf(w, "time:     %s\n", formatSteps(s.steps))
 	if len(s.notCompared) > 0 {
 		fmt.Fprintf(w, "not compared, because the backup leaves them out by default: %s\n", strings.Join(s.notCompared, ", "))
