@@ -59,6 +59,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
 	code := exitCode(ctx, err)
+	if code == exitInterrupted {
+		err = fmt.Errorf("interrupted by a signal: %w", err)
+	}
 	if err != nil {
 		env.printError(err)
 	}
