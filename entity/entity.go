@@ -241,7 +241,7 @@ func propertyType(f field, annotations map[string]string, fromService bool) (str
 }
 
 func isPlainInteger(raw []byte) bool {
-	return bytes.IndexAny(raw, ".eE") < 0
+	return !bytes.ContainsAny(raw, ".eE")
 }
 
 // checkValue reports whether raw is a valid JSON encoding of a value of the
