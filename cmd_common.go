@@ -61,25 +61,25 @@ func serviceFlags() []cli.Flag {
 		&cli.IntFlag{
 			Name:    "max-retries",
 			Value:   tables.DefaultMaxRetries,
-			Usage:   "retries of a failed request (throttling, server busy, timeouts, network errors) before giving up; 0 for none",
+			Usage:   "`N` retries of a failed request (throttling, server busy, timeouts, network errors) before giving up; 0 for none",
 			EnvVars: []string{"AUTHAGONAL_TABLES_MAX_RETRIES"},
 		},
 		&cli.DurationFlag{
 			Name:    "retry-delay",
 			Value:   tables.DefaultRetryDelay,
-			Usage:   "first delay between tries; it doubles with each retry, with jitter, unless the service sends Retry-After",
+			Usage:   "first delay between tries, a `DURATION` such as 500ms or 2s; it grows with each retry, with jitter, unless the service sends Retry-After",
 			EnvVars: []string{"AUTHAGONAL_TABLES_RETRY_DELAY"},
 		},
 		&cli.DurationFlag{
 			Name:    "max-retry-delay",
 			Value:   tables.DefaultMaxRetryDelay,
-			Usage:   "maximum delay between tries",
+			Usage:   "maximum delay between tries, a `DURATION` such as 30s",
 			EnvVars: []string{"AUTHAGONAL_TABLES_MAX_RETRY_DELAY"},
 		},
 		&cli.DurationFlag{
 			Name:    "try-timeout",
 			Value:   tables.DefaultTryTimeout,
-			Usage:   "time limit of one try of one request",
+			Usage:   "time limit of one try of one request, a `DURATION` such as 1m",
 			EnvVars: []string{"AUTHAGONAL_TABLES_TRY_TIMEOUT"},
 		},
 	}

@@ -38,7 +38,7 @@ EXAMPLES:
 ` + commandExitCodes,
 		Flags: append(serviceFlags(),
 			&cli.StringFlag{Name: "input", Usage: "backup folder `DIR` to restore", EnvVars: []string{"RESTORE_INPUT"}},
-			&cli.StringFlag{Name: "mode", Value: string(restore.Upsert), Usage: "how to treat existing entities: upsert, merge or clean (`MODE`)", EnvVars: []string{"RESTORE_MODE"}},
+			&cli.StringFlag{Name: "mode", Value: string(restore.Upsert), Usage: "`MODE` for entities that exist already: upsert, merge or clean", EnvVars: []string{"RESTORE_MODE"}},
 			tablesFlag("restore only these tables of the backup"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "verify and print what would be written and deleted; write nothing"},
 		),
@@ -73,6 +73,9 @@ EXAMPLES:
 			})
 			if res != nil {
 				printRestoreSummary(env, res)
+			}
+			if c.Context.Err() != nil {
+				fmt.Fprintln(env.stdout, "INTERRUPTED: the restore did not finish; run the same command again to complete it")
 			}
 			var verr *manifest.VerificationError
 			if errors.As(err, &verr) {

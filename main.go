@@ -112,6 +112,7 @@ func newApp(env *environment) *cli.App {
 		UseShortOptionHandling: false,
 		Suggest:                true,
 		ExitErrHandler:         func(*cli.Context, error) {},
+		Action:                 unknownCommand,
 		OnUsageError:           usageError,
 		CustomAppHelpTemplate:  cli.AppHelpTemplate + "\n" + exitCodesHelp + "\n",
 	}
@@ -120,7 +121,32 @@ func newApp(env *environment) *cli.App {
 // usageError turns a flag parsing error into a plain error, so that main
 // prints it once and exits 1.
 func usageError(_ *cli.Context, err error, _ bool) error {
+	for _, f := range globalFlags() {
+		for _, name := range f.Names() {
+			if strings.Contains(err.Error(), "-"+name) {
+				return fmt.Errorf("%w; --%s is a global option and goes before the command name, as in: authagonal-tables --%s ... backup", err, name, name)
+			}
+		}
+	}
 	return fmt.Errorf("%w; run with --help for usage", err)
+}
+
+// unknownCommand runs when the first argument is not a command.
+func unknownCommand(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowAppHelp(c)
+	}
+	name := c.Args().First()
+	if name == "version" {
+		return fmt.Errorf("unknown command %q; use --version", name)
+	}
+	msg := fmt.Sprintf("unknown command %q; the commands are backup, verify, restore and help", name)
+	if cli.SuggestCommand != nil {
+		if s := cli.SuggestCommand(c.App.Commands, name); s != "" {
+			msg += ". " + s
+		}
+	}
+	return errors.New(msg)
 }
 
 func toolVersion() string {

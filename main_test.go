@@ -450,3 +450,78 @@ func TestCLIInterruptedBackupLeavesNothing(t *testing.T) {
 		t.Errorf("left behind after the interruption: %s", e.Name())
 	}
 }
+
+func TestCLIInterruptedRestoreCompletesOnRerun(t *testing.T) {
+	srv := azurite.Shared(t)
+	svc, err := srv.Service()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const table = "CliResume"
+	if err := svc.CreateTable(context.Background(), table); err != nil {
+		t.Fatal(err)
+	}
+	for p := 0; p < 60; p++ {
+		b := tables.NewBatch(table)
+		for r := 0; r < 100; r++ {
+			e, err := entity.Parse([]byte(fmt.Sprintf(`{"PartitionKey":"p%03d","RowKey":"r%03d","V":%d}`, p, r, r)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Add(svc.Account().Endpoint, tables.Operation{Action: tables.Upsert, Entity: e})
+		}
+		if err := svc.SubmitBatch(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	wantCode(t, runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + srv.ConnectionString()}, "backup", "--tables", table, "--output", out), 0)
+	dir := onlyBackup(t, out)
+
+	target, err := azurite.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Stop()
+	cmd := exec.Command(binary, "--log-format", "console", "--log-level", "debug", "restore", "--input", dir)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "STORAGE_CONNECTION_STRING=" + target.ConnectionString()}
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	scanner := bufio.NewScanner(stderr)
+	for scanner.Scan() {
+		logs.WriteString(scanner.Text() + "\n")
+		if strings.Contains(scanner.Text(), "batch written") {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	go io.Copy(&logs, stderr)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("exit = %v, want code 130\n%s", err, logs.String())
+	}
+	if !strings.Contains(stdout.String(), "INTERRUPTED") {
+		t.Errorf("stdout does not say the restore was interrupted:\n%s", stdout.String())
+	}
+
+	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + target.ConnectionString()}, "restore", "--input", dir)
+	wantCode(t, r, 0)
+	raw, err := target.RawEntities(context.Background(), table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) != 6000 {
+		t.Errorf("after the rerun the table holds %d entities, want 6000", len(raw))
+	}
+}

@@ -101,7 +101,7 @@ func printProblems(env *environment, problems []manifest.Problem) {
 // printFailedEntities lists every entity a restore could not write on
 // stdout.
 func printFailedEntities(env *environment, failed []restore.FailedEntity) {
-	fmt.Fprintf(env.stdout, "NOT WRITTEN: %d entit(ies):\n", len(failed))
+	fmt.Fprintf(env.stdout, "NOT WRITTEN: %d entities:\n", len(failed))
 	for _, f := range failed {
 		fmt.Fprintf(env.stdout, "  %s\n", f)
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -87,6 +88,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := fsutil.MkdirAll(opts.Output); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
+	warnLeftovers(opts.Output, log)
 	id, final, err := reserveID(opts.Output, start)
 	if err != nil {
 		return nil, err
@@ -124,6 +126,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	for _, name := range p.Tables {
 		t, sum, err := backupTable(ctx, opts, tmp, name)
+		if err != nil && ctx.Err() != nil {
+			return nil, fmt.Errorf("backup interrupted; its temporary folder is removed and no backup was written: %w", ctx.Err())
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -171,6 +176,22 @@ func reserveID(output string, start time.Time) (id, dir string, err error) {
 		}
 	}
 	return "", "", fmt.Errorf("no free backup folder name for %s in %s", base, output)
+}
+
+// warnLeftovers warns about temporary folders of backups that were killed
+// before they could clean up. They are not backups, and they may hold
+// secrets.
+func warnLeftovers(output string, log zerolog.Logger) {
+	entries, err := os.ReadDir(output)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), tempPrefix) {
+			log.Warn().Str(logging.Dir, filepath.Join(output, e.Name())).
+				Msg("temporary folder of an interrupted backup; it is not a backup and may hold secrets, so delete it once no backup is running")
+		}
+	}
 }
 
 func randomSuffix() string {

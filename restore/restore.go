@@ -154,8 +154,14 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		res.Tables = append(res.Tables, tr)
 		res.Failed = append(res.Failed, failed...)
 		if err != nil && ctx.Err() != nil {
-			return res, fmt.Errorf("restore interrupted: table %q is partly restored and %d table(s) after it were not started; run the same restore command again to complete it: %w",
-				name, len(names)-i-1, ctx.Err())
+			state := "is partly restored"
+			if errors.Is(err, errEmptying) {
+				state = "was being emptied for the clean restore: some of its entities are deleted and none from the backup are written yet"
+			}
+			// NOTE: the batch in flight when the signal arrived may have
+			// been applied although it is not counted.
+			return res, fmt.Errorf("restore interrupted: table %q %s, and %d table(s) after it were not started; run the same restore command again to complete it: %w",
+				name, state, len(names)-i-1, ctx.Err())
 		}
 		if err != nil {
 			return res, err
@@ -242,3 +248,7 @@ func countEntities(ctx context.Context, svc *tables.Service, table string) (int6
 var keysOnly = tables.Query{Select: []string{entity.PartitionKey, entity.RowKey}}
 
 var errChanged = errors.New("the file changed after it was verified; run the restore again")
+
+// errEmptying marks an error that stopped a clean restore while it was
+// deleting the table's entities.
+var errEmptying = errors.New("emptying the table")

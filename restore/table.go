@@ -165,7 +165,7 @@ func restoreTable(ctx context.Context, opts Options, m *manifest.Manifest, table
 	if opts.Mode == Clean {
 		var err error
 		if deleted, err = deleteAll(ctx, opts.Service, table, log); err != nil {
-			return TableResult{Table: table, Deleted: deleted}, nil, err
+			return TableResult{Table: table, Deleted: deleted}, nil, fmt.Errorf("%w: %w", errEmptying, err)
 		}
 	}
 
