@@ -394,57 +394,15 @@ func TestCLINeverPrintsAccountKey(t *testing.T) {
 
 func TestCLIInterruptedBackupLeavesNothing(t *testing.T) {
 	srv := azurite.Shared(t)
-	svc, err := srv.Service()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const table = "CliInterrupt"
-	if err := svc.CreateTable(context.Background(), table); err != nil {
-		t.Fatal(err)
-	}
 	// 10,000 entities: enough pages that the backup is still running when
 	// the signal arrives.
-	for p := 0; p < 100; p++ {
-		b := tables.NewBatch(table)
-		for r := 0; r < 100; r++ {
-			e, err := entity.Parse([]byte(fmt.Sprintf(`{"PartitionKey":"p%03d","RowKey":"r%03d","V":"%s"}`, p, r, strings.Repeat("v", 200))))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.Add(svc.Account().Endpoint, tables.Operation{Action: tables.Upsert, Entity: e})
-		}
-		if err := svc.SubmitBatch(context.Background(), b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	seedPartitions(t, table, 100, strings.Repeat("v", 200))
 
 	out := t.TempDir()
 	cmd := exec.Command(binary, "--log-format", "console", "--log-level", "debug", "backup", "--tables", table, "--output", out)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	scanner := bufio.NewScanner(stderr)
-	var logs strings.Builder
-	for scanner.Scan() {
-		logs.WriteString(scanner.Text() + "\n")
-		if strings.Contains(scanner.Text(), "page written") {
-			if err := cmd.Process.Signal(os.Interrupt); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	go io.Copy(&logs, stderr)
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
-		t.Fatalf("exit = %v, want code 130\n%s", err, logs.String())
-	}
+	interruptAfter(t, cmd, "page written")
 	entries, _ := os.ReadDir(out)
 	for _, e := range entries {
 		t.Errorf("left behind after the interruption: %s", e.Name())
@@ -453,27 +411,8 @@ func TestCLIInterruptedBackupLeavesNothing(t *testing.T) {
 
 func TestCLIInterruptedRestoreCompletesOnRerun(t *testing.T) {
 	srv := azurite.Shared(t)
-	svc, err := srv.Service()
-	if err != nil {
-		t.Fatal(err)
-	}
 	const table = "CliResume"
-	if err := svc.CreateTable(context.Background(), table); err != nil {
-		t.Fatal(err)
-	}
-	for p := 0; p < 60; p++ {
-		b := tables.NewBatch(table)
-		for r := 0; r < 100; r++ {
-			e, err := entity.Parse([]byte(fmt.Sprintf(`{"PartitionKey":"p%03d","RowKey":"r%03d","V":%d}`, p, r, r)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.Add(svc.Account().Endpoint, tables.Operation{Action: tables.Upsert, Entity: e})
-		}
-		if err := svc.SubmitBatch(context.Background(), b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	seedPartitions(t, table, 60, "x")
 	out := t.TempDir()
 	wantCode(t, runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + srv.ConnectionString()}, "backup", "--tables", table, "--output", out), 0)
 	dir := onlyBackup(t, out)
@@ -487,30 +426,7 @@ func TestCLIInterruptedRestoreCompletesOnRerun(t *testing.T) {
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "STORAGE_CONNECTION_STRING=" + target.ConnectionString()}
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var logs strings.Builder
-	scanner := bufio.NewScanner(stderr)
-	for scanner.Scan() {
-		logs.WriteString(scanner.Text() + "\n")
-		if strings.Contains(scanner.Text(), "batch written") {
-			if err := cmd.Process.Signal(os.Interrupt); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	go io.Copy(&logs, stderr)
-	err = cmd.Wait()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
-		t.Fatalf("exit = %v, want code 130\n%s", err, logs.String())
-	}
+	interruptAfter(t, cmd, "batch written")
 	if !strings.Contains(stdout.String(), "INTERRUPTED") {
 		t.Errorf("stdout does not say the restore was interrupted:\n%s", stdout.String())
 	}
@@ -523,5 +439,62 @@ func TestCLIInterruptedRestoreCompletesOnRerun(t *testing.T) {
 	}
 	if len(raw) != 6000 {
 		t.Errorf("after the rerun the table holds %d entities, want 6000", len(raw))
+	}
+}
+
+// seedPartitions creates table with partitions of 100 entities each, every
+// entity holding value.
+func seedPartitions(t *testing.T, table string, partitions int, value string) {
+	t.Helper()
+	svc, err := azurite.Shared(t).Service()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CreateTable(context.Background(), table); err != nil {
+		t.Fatal(err)
+	}
+	for p := 0; p < partitions; p++ {
+		b := tables.NewBatch(table)
+		for r := 0; r < 100; r++ {
+			e, err := entity.Parse([]byte(fmt.Sprintf(`{"PartitionKey":"p%03d","RowKey":"r%03d","V":%q}`, p, r, value)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Add(svc.Account().Endpoint, tables.Operation{Action: tables.Upsert, Entity: e})
+		}
+		if err := svc.SubmitBatch(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// interruptAfter starts cmd, sends SIGINT once a stderr line contains
+// marker, and checks that the command exits 130.
+func interruptAfter(t *testing.T, cmd *exec.Cmd, marker string) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	scanner := bufio.NewScanner(stderr)
+	for scanner.Scan() {
+		logs.WriteString(scanner.Text() + "\n")
+		if strings.Contains(scanner.Text(), marker) {
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	rest, _ := io.ReadAll(stderr)
+	logs.Write(rest)
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+		t.Fatalf("exit = %v, want code 130\n%s", err, logs.String())
 	}
 }
