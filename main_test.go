@@ -412,7 +412,7 @@ func TestCLIInterruptedBackupLeavesNothing(t *testing.T) {
 func TestCLIInterruptedRestoreCompletesOnRerun(t *testing.T) {
 	srv := azurite.Shared(t)
 	const table = "CliResume"
-	seedPartitions(t, table, 60, "x")
+	seedPartitions(t, table, 120, "x")
 	out := t.TempDir()
 	wantCode(t, runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + srv.ConnectionString()}, "backup", "--tables", table, "--output", out), 0)
 	dir := onlyBackup(t, out)
@@ -437,8 +437,8 @@ func TestCLIInterruptedRestoreCompletesOnRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(raw) != 6000 {
-		t.Errorf("after the rerun the table holds %d entities, want 6000", len(raw))
+	if len(raw) != 12000 {
+		t.Errorf("after the rerun the table holds %d entities, want 12000", len(raw))
 	}
 }
 
