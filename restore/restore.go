@@ -163,6 +163,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return res, fmt.Errorf("restore interrupted: table %q %s, and %d table(s) after it were not started; run the same restore command again to complete it: %w",
 				name, state, len(names)-i-1, ctx.Err())
 		}
+		var be *tables.BatchError
+		if errors.As(err, &be) && be.Unreachable {
+			return res, fmt.Errorf("restore stopped: table %q is partly restored and %d table(s) after it were not started; run the same restore command again once the service is reachable: %w",
+				name, len(names)-i-1, err)
+		}
 		if err != nil {
 			return res, err
 		}

@@ -576,3 +576,51 @@ func TestRestoreBackupRoundTrip(t *testing.T) {
 	}
 	compareWire(t, wireEntities(t, source, table), wireEntities(t, target, table))
 }
+
+// failingTransport sends the first n requests and fails every later one as
+// if the service had gone away.
+type failingTransport struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (f *failingTransport) Do(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.n--
+	ok := f.n >= 0
+	f.mu.Unlock()
+	if !ok {
+		return nil, errors.New("connection refused")
+	}
+	return http.DefaultClient.Do(req)
+}
+
+func TestRestoreStopsWhenServiceGoesAway(t *testing.T) {
+	table := uniqueName("Away")
+	var lines []string
+	for p := 0; p < 5; p++ {
+		for r := 0; r < 100; r++ {
+			lines = append(lines, fmt.Sprintf(`{"PartitionKey":"p%d","RowKey":"r%03d"}`, p, r))
+		}
+	}
+	dir := writeBackup(t, map[string][]string{table: lines})
+	target := freshServer(t)
+	// One request creates the table, two write batches, then the service
+	// is gone.
+	svc := connect(t, target, tables.Options{Transport: &failingTransport{n: 3}, MaxRetries: 1, RetryDelay: time.Millisecond})
+
+	res, _, err := runRestore(t, svc, restore.Options{Input: dir})
+	if err == nil {
+		t.Fatal("restore against a vanished service succeeded")
+	}
+	var partial *restore.PartialError
+	if errors.As(err, &partial) {
+		t.Fatalf("err is a partial success, want a plain error: %v", err)
+	}
+	if !strings.Contains(err.Error(), "unreachable") || !strings.Contains(err.Error(), "run the same restore command again") {
+		t.Errorf("err = %v, want it to say the service is unreachable and how to finish", err)
+	}
+	if got := res.Tables[0].Written; got != 200 {
+		t.Errorf("written = %d, want 200", got)
+	}
+}

@@ -84,8 +84,8 @@ func (w *writer) flush() error {
 // operations, so send records the failing operation and sends the others
 // again. The service names the failing operation by its index. Where it
 // does not, send splits the batch in halves until each failing entity is
-// alone. An error that is not about the entities, such as the service
-// being unreachable after every retry, fails every entity of the batch.
+// alone. A server error that persists through every retry fails every
+// entity of the batch. An unreachable service stops the restore.
 func (w *writer) send(ops []pending) error {
 	if len(ops) == 0 {
 		return nil
@@ -107,7 +107,12 @@ func (w *writer) send(ops []pending) error {
 		return w.ctx.Err()
 	}
 
+	// An unreachable service fails every later batch the same way, after
+	// a full round of retries each, so the restore stops instead.
 	var be *tables.BatchError
+	if errors.As(err, &be) && be.Unreachable {
+		return err
+	}
 	if !errors.As(err, &be) || be.StatusCode >= 500 {
 		for _, p := range ops {
 			w.fail(p, errorCode(err), err.Error())
