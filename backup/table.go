@@ -79,11 +79,7 @@ func dryRun(ctx context.Context, opts Options, p plan) error {
 	fmt.Fprintf(opts.Stdout, "%-32s %12s\n", "TABLE", "ENTITIES")
 	var total int64
 	for _, table := range p.Tables {
-		var n int64
-		err := opts.Service.Query(ctx, table, tables.Query{Select: []string{"PartitionKey", "RowKey"}}, func(p tables.Page) error {
-			n += int64(len(p.Entities))
-			return nil
-		})
+		n, err := opts.Service.CountEntities(ctx, table)
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,7 @@
 // Package codec reads and writes the JSON Lines files of a backup. A codec
-// turns a stream of lines into the bytes of one file and back; it is chosen
-// by the file's suffix, so a backup folder can be read without being told
-// how it was written.
+// turns a stream of lines into the bytes of one file and back. The file's
+// suffix selects the codec, so a reader needs no other information about
+// how a backup folder was written.
 package codec
 
 import (
@@ -13,9 +13,9 @@ import (
 )
 
 // MaxLineBytes is the longest line a Reader accepts. The largest legal
-// entity is about 1 MiB of UTF-16 data; in UTF-8 with JSON escapes (six
-// bytes for a control character) its line can be several times longer, and
-// 16 MiB leaves room for all of that.
+// entity is about 1 MiB of UTF-16 data. In UTF-8 with JSON escapes (six
+// bytes for a control character) its line can be several times longer, so
+// the limit is 16 MiB.
 const MaxLineBytes = 16 << 20
 
 // Codec is one file format. Implementations must be safe for concurrent use.

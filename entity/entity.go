@@ -5,7 +5,8 @@
 // every property whose EDM type is not String, Int32 or Boolean carries a
 // "Name@odata.type" annotation. Values are kept as the raw JSON bytes that were
 // read, so a value is never reformatted on its way from the service to a file
-// and back (an Int64 keeps all of its digits, a Double stored as 5.0 stays 5.0).
+// and back. An Int64 keeps all of its digits, and a Double stored as 5.0 stays
+// 5.0.
 package entity
 
 import (
@@ -87,11 +88,12 @@ func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
-// Parse validates one line of the backup format and returns the entity it
-// holds. It rejects anything that could not be restored exactly: input that
-// is not one JSON object, invalid UTF-8, a missing or non-string key, a
-// property named twice, an unknown annotation, an annotation without its
-// value, null, nested values, and a value that does not parse as its type.
+// Parse validates one line of the backup format and returns its entity. It
+// rejects anything that could not be restored exactly. That includes input
+// that is not one JSON object, invalid UTF-8, a missing or non-string key and
+// a property named twice. It also includes an unknown annotation, an
+// annotation without its value, null, nested values, and a value that does
+// not parse as its type.
 // OData control properties ("odata.etag" and the like) are ignored.
 func Parse(line []byte) (*Entity, error) {
 	return parse(line, false)

@@ -7,8 +7,8 @@ import (
 
 // readObject splits data, which must be exactly one JSON object of scalar
 // values, into its fields in order, with each value as raw JSON. It is a
-// small scanner of its own because encoding/json's token API costs most of
-// the time of a backup's verification; it checks the full JSON grammar of
+// small scanner of its own because encoding/json's token API took most of
+// the time of a backup's verification. It checks the full JSON grammar of
 // strings and numbers.
 func readObject(data []byte) ([]field, error) {
 	s := scanner{data: data}

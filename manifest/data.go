@@ -103,11 +103,11 @@ func checkRegular(info os.FileInfo) error {
 	case mode.IsRegular():
 		return nil
 	case mode&os.ModeSymlink != 0:
-		return errors.New("is a symbolic link; a backup holds plain files only")
+		return errors.New("is a symbolic link; a backup contains regular files only")
 	case mode.IsDir():
-		return errors.New("is a folder; a backup holds plain files only")
+		return errors.New("is a folder; a backup contains regular files only")
 	default:
-		return fmt.Errorf("is not a regular file (%s); a backup holds plain files only", mode.Type())
+		return fmt.Errorf("is not a regular file (%s); a backup contains regular files only", mode.Type())
 	}
 }
 
@@ -163,8 +163,8 @@ func (d *DataReader) HashRest() error {
 	return nil
 }
 
-// decodeError makes a codec error readable: a cut gzip stream surfaces as
-// io.ErrUnexpectedEOF, which says nothing to an operator.
+// decodeError makes a codec error readable. A cut gzip stream surfaces as
+// io.ErrUnexpectedEOF, which means nothing to an operator.
 func decodeError(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return errors.New("the data ends unexpectedly: the file is truncated, or has extra bytes after its end")

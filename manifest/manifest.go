@@ -96,6 +96,33 @@ func (m *Manifest) TableNames() []string {
 	return names
 }
 
+// SelectTables returns the tables of the backup that want names, spelled
+// as in the manifest and sorted, or all of them when want is nil. Table
+// names are case-insensitive in the service, so they are matched that way.
+// A name not in the backup is an error that lists the tables it contains.
+func (m *Manifest) SelectTables(want []string) ([]string, error) {
+	if want == nil {
+		return m.TableNames(), nil
+	}
+	byLower := map[string]string{}
+	for name := range m.Tables {
+		byLower[strings.ToLower(name)] = name
+	}
+	var names, unknown []string
+	for _, name := range want {
+		if real, ok := byLower[strings.ToLower(name)]; ok {
+			names = append(names, real)
+		} else {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("table(s) %s not found in the backup; it contains: %s", strings.Join(unknown, ", "), strings.Join(m.TableNames(), ", "))
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
 // Marshal encodes the manifest as indented JSON with a final newline.
 func (m *Manifest) Marshal() ([]byte, error) {
 	var buf bytes.Buffer

@@ -49,7 +49,7 @@ func (p Problem) String() string {
 	return p.Message
 }
 
-// TableResult is what Verify found for one table.
+// TableResult is the outcome of verifying one table.
 type TableResult struct {
 	Name     string `json:"table"`
 	File     string `json:"file"`
@@ -95,11 +95,11 @@ func (e *VerificationError) Error() string {
 	return b.String()
 }
 
-// Verify checks that the backup in dir is complete and unaltered: the
-// manifest is valid, every file it lists is present with the recorded
-// SHA-256, no data file is unlisted, every data file decodes to its end,
-// every line is a valid entity, no key appears twice in a table and each
-// table has the recorded number of entities. It reports every problem it
+// Verify checks that the backup in dir is complete and unaltered. The
+// manifest must be valid, and every file it lists present with the recorded
+// SHA-256. No data file may be unlisted. Every data file must decode to its
+// end with every line a valid entity, no key twice and the recorded number
+// of entities. It reports every problem it
 // finds rather than stopping at the first. The error is non-nil only when
 // the context ends.
 func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error) {
@@ -115,7 +115,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	}
 	r.Manifest = m
 
-	names, err := selectTables(m, opts.Tables)
+	names, err := m.SelectTables(opts.Tables)
 	if err != nil {
 		r.Problems = append(r.Problems, Problem{Message: err.Error()})
 		return r, nil
@@ -139,22 +139,6 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 
 func trimPathPrefix(msg, dir string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(msg, dir+"/"+FileName+": "), dir+": ")
-}
-
-func selectTables(m *Manifest, want []string) ([]string, error) {
-	if want == nil {
-		return m.TableNames(), nil
-	}
-	var unknown []string
-	for _, name := range want {
-		if _, ok := m.Tables[name]; !ok {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("table(s) %s not in this backup; it holds: %s", strings.Join(unknown, ", "), strings.Join(m.TableNames(), ", "))
-	}
-	return want, nil
 }
 
 // checkFolder compares the folder's files with the manifest: every listed

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -18,7 +17,8 @@ import (
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
-// Mode is how restored entities meet the entities already in a table.
+// Mode is the write mode of a restore: the rule for entities that exist
+// in the table already.
 type Mode string
 
 // Restore modes.
@@ -57,7 +57,7 @@ type Options struct {
 	Log    zerolog.Logger
 }
 
-// TableResult is what a restore did to one table.
+// TableResult is the outcome of restoring one table.
 type TableResult struct {
 	Table   string
 	Written int64
@@ -128,7 +128,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := selectTables(m, opts.Tables)
+	names, err := m.SelectTables(opts.Tables)
 	if err != nil {
 		return nil, err
 	}
@@ -183,31 +183,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// selectTables returns the tables to restore: all of the backup's, or the
-// requested ones, each of which must be in the backup.
-func selectTables(m *manifest.Manifest, want []string) ([]string, error) {
-	if want == nil {
-		return m.TableNames(), nil
-	}
-	byLower := map[string]string{}
-	for name := range m.Tables {
-		byLower[strings.ToLower(name)] = name
-	}
-	var names, unknown []string
-	for _, name := range want {
-		if real, ok := byLower[strings.ToLower(name)]; ok {
-			names = append(names, real)
-		} else {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 {
-		return nil, fmt.Errorf("table(s) %s not in the backup; it holds: %s", strings.Join(unknown, ", "), strings.Join(m.TableNames(), ", "))
-	}
-	sort.Strings(names)
-	return names, nil
-}
-
 // dryRun prints, per table, the entities that would be written and, in
 // clean mode, those that would be deleted first. It only reads.
 func dryRun(ctx context.Context, opts Options, m *manifest.Manifest, names []string) error {
@@ -230,7 +205,7 @@ func dryRun(ctx context.Context, opts Options, m *manifest.Manifest, names []str
 		case !exists[strings.ToLower(name)]:
 			note = "table would be created"
 		case opts.Mode == Clean:
-			deletes, err = countEntities(ctx, opts.Service, name)
+			deletes, err = opts.Service.CountEntities(ctx, name)
 			if err != nil {
 				return err
 			}
@@ -240,17 +215,6 @@ func dryRun(ctx context.Context, opts Options, m *manifest.Manifest, names []str
 	fmt.Fprintln(out, "Nothing was written.")
 	return nil
 }
-
-func countEntities(ctx context.Context, svc *tables.Service, table string) (int64, error) {
-	var n int64
-	err := svc.Query(ctx, table, keysOnly, func(p tables.Page) error {
-		n += int64(len(p.Entities))
-		return nil
-	})
-	return n, err
-}
-
-var keysOnly = tables.Query{Select: []string{entity.PartitionKey, entity.RowKey}}
 
 var errChanged = errors.New("the file changed after it was verified; run the restore again")
 

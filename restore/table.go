@@ -232,7 +232,7 @@ func writeFile(dir string, info manifest.Table, wantSum string, w *writer) error
 func deleteAll(ctx context.Context, svc *tables.Service, table string, log zerolog.Logger) (int64, error) {
 	var deleted int64
 	var failed []FailedEntity
-	err := svc.Query(ctx, table, keysOnly, func(p tables.Page) error {
+	err := svc.Query(ctx, table, tables.KeysOnly, func(p tables.Page) error {
 		w := &writer{ctx: ctx, svc: svc, table: table, log: log, action: tables.Delete, rows: map[string]bool{}}
 		for _, e := range p.Entities {
 			if err := w.add(e, 0); err != nil {

@@ -26,7 +26,7 @@ const (
 	MaxBatchBytes = 4 << 20
 )
 
-// Action is what one batch operation does to its entity.
+// Action is the kind of write one batch operation makes.
 type Action int
 
 // Batch actions. Upsert and Merge create the entity if it is missing.

@@ -1,6 +1,6 @@
-// Package tables knows the Authagonal table set and talks to a Table
-// Storage account: it parses connection strings, lists and creates tables,
-// pages through entities and sends entity group transactions.
+// Package tables defines the Authagonal table set and is the client of a
+// Table Storage account. It parses connection strings, lists and creates
+// tables, pages through entities and sends entity group transactions.
 package tables
 
 import (

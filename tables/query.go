@@ -27,6 +27,19 @@ type Query struct {
 	Top int
 }
 
+// KeysOnly selects only the keys of each entity, the cheapest full scan.
+var KeysOnly = Query{Select: []string{entity.PartitionKey, entity.RowKey}}
+
+// CountEntities counts the entities of table with a keys-only scan.
+func (s *Service) CountEntities(ctx context.Context, table string) (int64, error) {
+	var n int64
+	err := s.Query(ctx, table, KeysOnly, func(p Page) error {
+		n += int64(len(p.Entities))
+		return nil
+	})
+	return n, err
+}
+
 // Page is one response of a query.
 type Page struct {
 	Entities []*entity.Entity
@@ -44,8 +57,7 @@ type continuation struct {
 // Query pages through the entities of table that q selects and calls fn
 // with each page, in the service's order (by PartitionKey, then RowKey).
 // It stops at the first error from fn or from the service. A service that
-// answers a continuation with that same continuation is an error, never a
-// loop.
+// returns the continuation it was sent is an error, never a loop.
 func (s *Service) Query(ctx context.Context, table string, q Query, fn func(Page) error) error {
 	var next continuation
 	for {

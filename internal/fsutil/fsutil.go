@@ -21,9 +21,8 @@ func CreateExclusive(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Chmod because the umask may have narrowed the mode further, which is
-	// harmless, or because the file system ignores it; the mode must be
-	// exact either way.
+	// The umask may have narrowed the mode, or the file system may ignore
+	// it, so Chmod sets the exact mode either way.
 	if err := f.Chmod(FileMode); err != nil {
 		f.Close()
 		return nil, err

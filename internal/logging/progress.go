@@ -10,8 +10,8 @@ import (
 const ProgressInterval = 10 * time.Second
 
 // Progress logs an info line with the count so far, the rate and, when the
-// total is known, the share done, at most once per ProgressInterval. It
-// is not safe for concurrent use.
+// total is known, the share done, at most once per ProgressInterval. Its
+// methods must not be called concurrently.
 type Progress struct {
 	log   zerolog.Logger
 	msg   string
