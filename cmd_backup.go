@@ -1,6 +1,10 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/authagonal/authagonal-tables/backup"
@@ -19,12 +23,19 @@ file per table and _manifest.json, which records the entity counts and the SHA-2
 of every file. The folder is built under a temporary name and renamed into place
 after the manifest is written, so a folder with a manifest is always complete.
 
+With --incremental the folder is <yyyyMMdd-HHmmss>-incr and holds, per table, the
+entities changed since that table's last backup (from the marks in
+<output>/.lastbackup, minus --overlap) and the keys deleted since then. A table with
+no mark is copied in full. Every backup also records each table's key set
+(<Table>.keys.jsonl), from which the next incremental finds the deletes.
+
 Without --tables the Authagonal table set is backed up. The transient tables
 SamlReplayCache and OidcStateStore are left out, and so is SigningKeys, which holds
 the JWT signing private key, unless --include-signing-keys is given.
 
 EXAMPLES:
   authagonal-tables backup --output /backups --gzip
+  authagonal-tables backup --incremental --output /backups --gzip
   authagonal-tables backup --tables Users,Clients --output ./backups
   STORAGE_CONNECTION_STRING='UseDevelopmentStorage=true' authagonal-tables backup --dry-run
 
@@ -34,6 +45,9 @@ EXAMPLES:
 			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist"),
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list the tables and their entity counts; write nothing"},
+			&cli.BoolFlag{Name: "incremental", Usage: "copy only the entities changed since each table's last backup, and the deletes", EnvVars: []string{"BACKUP_INCREMENTAL"}},
+			&cli.DurationFlag{Name: "overlap", Value: backup.DefaultOverlap, Usage: "safety margin taken off each table's mark, for clock differences between the service's nodes (such as 5m)", EnvVars: []string{"BACKUP_OVERLAP"}},
+			&cli.BoolFlag{Name: "no-track-deletes", Usage: "skip the key scan of an incremental; deleted entities then come back on a restore of the chain"},
 			&cli.BoolFlag{
 				Name:    "include-signing-keys",
 				Usage:   "also back up SigningKeys; the backup then contains the JWT signing private key",
@@ -47,6 +61,13 @@ EXAMPLES:
 			names, err := tableList(c)
 			if err != nil {
 				return err
+			}
+			overlap := c.Duration("overlap")
+			if overlap < time.Second || overlap > 24*time.Hour {
+				return fmt.Errorf("invalid --overlap %s: give a duration from 1s to 24h, such as 5m%s", overlap, fromEnvironment(c, "overlap"))
+			}
+			if !c.Bool("incremental") && (c.IsSet("overlap") || c.Bool("no-track-deletes")) {
+				return errors.New("--overlap and --no-track-deletes apply to incremental backups only; add --incremental")
 			}
 			svc, err := connect(env, c)
 			if err != nil {
@@ -67,17 +88,17 @@ EXAMPLES:
 				IncludeSigningKeys: c.Bool("include-signing-keys"),
 				Codec:              cd,
 				DryRun:             c.Bool("dry-run"),
+				Incremental:        c.Bool("incremental"),
+				Overlap:            overlap,
+				NoTrackDeletes:     c.Bool("no-track-deletes"),
 				Stdout:             env.stdout,
 				ToolVersion:        toolVersion(),
 				Log:                env.log,
 			})
-			if err != nil {
-				return err
-			}
 			if res != nil {
 				printBackupSummary(env, res)
 			}
-			return nil
+			return err
 		},
 	}
 }

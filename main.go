@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
+	"github.com/authagonal/authagonal-tables/backup"
 	"github.com/authagonal/authagonal-tables/restore"
 	"github.com/authagonal/authagonal-tables/tables"
 )
@@ -71,6 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // exitCode maps the error of a command to the process exit code.
 func exitCode(ctx context.Context, err error) int {
 	var partial *restore.PartialError
+	var partialBackup *backup.PartialError
 	switch {
 	case err == nil:
 		return exitOK
@@ -78,7 +80,7 @@ func exitCode(ctx context.Context, err error) int {
 		// A signal cancelled the root context; whatever failed after
 		// that failed because of it.
 		return exitInterrupted
-	case errors.As(err, &partial):
+	case errors.As(err, &partial), errors.As(err, &partialBackup):
 		return exitPartial
 	}
 	return exitError

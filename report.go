@@ -49,16 +49,34 @@ func (t *table) print(w io.Writer) {
 // folder on stdout.
 func printBackupSummary(env *environment, res *backup.Result) {
 	m := res.Manifest
-	t := table{header: []string{"TABLE", "ENTITIES", "BYTES", "SECONDS"}}
-	var bytes int64
+	t := table{header: []string{"TABLE", "ENTITIES", "DELETED", "BYTES", "SECONDS", "COPY"}}
+	var bytes, deleted int64
 	for _, name := range m.TableNames() {
 		info := m.Tables[name]
 		bytes += info.Bytes
-		t.add(name, info.EntityCount, info.Bytes, fmt.Sprintf("%.1f", info.DurationSeconds))
+		deleted += info.DeletedCount
+		copied := "all"
+		if info.Watermark != nil {
+			copied = "changes"
+		}
+		if m.Mode == manifest.ModeIncremental && info.DeletedFile == "" {
+			copied += ", deletes not tracked"
+		}
+		t.add(name, info.EntityCount, info.DeletedCount, info.Bytes, fmt.Sprintf("%.1f", info.DurationSeconds), copied)
 	}
-	t.add("TOTAL", m.TotalEntities, bytes, fmt.Sprintf("%.1f", m.DurationSeconds))
+	t.add("TOTAL", m.TotalEntities, deleted, bytes, fmt.Sprintf("%.1f", m.DurationSeconds), "")
 	t.print(env.stdout)
-	fmt.Fprintf(env.stdout, "Backup written to %s\n", res.Dir)
+	for _, f := range m.FailedTables {
+		fmt.Fprintf(env.stdout, "FAILED: table %s: %s\n", f.Name, f.Error)
+	}
+	kind := "Backup"
+	if m.Mode == manifest.ModeIncremental {
+		kind = "Incremental backup"
+		if m.ParentBackupID != "" {
+			kind += " (after " + m.ParentBackupID + ")"
+		}
+	}
+	fmt.Fprintf(env.stdout, "%s written to %s\n", kind, res.Dir)
 }
 
 // printVerifyReport prints a verify report as text on stdout.

@@ -36,6 +36,14 @@ type Options struct {
 	Codec codec.Codec
 	// DryRun counts the entities of each table and writes nothing.
 	DryRun bool
+	// Incremental copies only the entities changed since each table's
+	// mark, and the keys deleted since then.
+	Incremental bool
+	// Overlap is subtracted from each mark; zero means DefaultOverlap.
+	Overlap time.Duration
+	// NoTrackDeletes skips the key scan of an incremental, so it records
+	// no deletes.
+	NoTrackDeletes bool
 	// Stdout receives the dry-run listing.
 	Stdout io.Writer
 
@@ -52,12 +60,23 @@ type Result struct {
 	Manifest *manifest.Manifest
 }
 
-// IDFormat is the layout of a backup id: the UTC start time.
-const IDFormat = "20060102-150405"
+// PartialError is returned when the backup was written but some tables
+// failed. The manifest lists them in FailedTables, and their marks did not
+// move, so the next incremental copies their changes again.
+type PartialError struct {
+	Dir    string
+	Failed []manifest.Failed
+}
 
-// tempPrefix starts the name of the folder a backup is built in. The dot
-// hides it from ls and marks it as not a backup.
-const tempPrefix = ".tmp-"
+func (e *PartialError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "backup %s was written, but %d table(s) failed and are not in it:", e.Dir, len(e.Failed))
+	for _, f := range e.Failed {
+		fmt.Fprintf(&b, "\n  %s: %s", f.Name, f.Error)
+	}
+	b.WriteString("\nrun the backup again; an incremental copies their changes since their last good backup")
+	return b.String()
+}
 
 // Run performs a full backup. It builds the backup in a temporary folder
 // next to the final one, writes the manifest last and renames the folder
@@ -74,6 +93,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Overlap == 0 {
+		opts.Overlap = DefaultOverlap
+	}
 	log := opts.Log
 	start := opts.Now().UTC()
 
@@ -81,19 +103,36 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var inc *incremental
+	if opts.Incremental {
+		if inc, err = prepareIncremental(opts, log); err != nil {
+			return nil, err
+		}
+	}
+	jobs := make([]tableJob, len(p.Tables))
+	for i, name := range p.Tables {
+		jobs[i] = fullJob(name)
+		if inc != nil {
+			jobs[i] = inc.job(name, opts.Overlap, !opts.NoTrackDeletes, log)
+		}
+	}
 	if opts.DryRun {
-		return nil, dryRun(ctx, opts, p)
+		return nil, dryRun(ctx, opts, p, jobs)
 	}
 
 	if err := fsutil.MkdirAll(opts.Output); err != nil {
 		return nil, fmt.Errorf("create output folder: %w", err)
 	}
 	warnLeftovers(opts.Output, log)
-	id, final, err := reserveID(opts.Output, start)
+	suffix := ""
+	if opts.Incremental {
+		suffix = manifest.IncrementalSuffix
+	}
+	id, final, err := reserveID(opts.Output, start, suffix)
 	if err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(opts.Output, tempPrefix+id+"-"+randomSuffix())
+	tmp := filepath.Join(opts.Output, manifest.TempPrefix+id+"-"+randomSuffix())
 	if err := fsutil.Mkdir(tmp); err != nil {
 		return nil, fmt.Errorf("create temporary backup folder: %w", err)
 	}
@@ -105,13 +144,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 		}
 	}()
-	log.Info().Str(logging.Dir, final).Int("tables", len(p.Tables)).Str("codec", opts.Codec.Name()).Msg("backup started")
+	mode := manifest.ModeFull
+	if opts.Incremental {
+		mode = manifest.ModeIncremental
+	}
+	log.Info().Str(logging.Dir, final).Str(logging.Mode, mode).Int("tables", len(p.Tables)).Str("codec", opts.Codec.Name()).Msg("backup started")
 
 	m := &manifest.Manifest{
 		FormatVersion:   manifest.FormatVersion,
 		BackupID:        id,
 		BackupTimestamp: start,
-		Mode:            manifest.ModeFull,
+		Mode:            mode,
 		Compressed:      opts.Codec.Name() != codec.NameJSONL,
 		Codec:           opts.Codec.Name(),
 		ToolVersion:     opts.ToolVersion,
@@ -120,21 +163,38 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		FileHashes:      map[string]string{},
 		MissingTables:   nonNil(p.Missing),
 		ExcludedTables:  p.Excluded,
+		TrackDeletes:    !opts.Incremental || !opts.NoTrackDeletes,
+	}
+	if inc != nil {
+		m.OverlapSeconds = opts.Overlap.Seconds()
+		if inc.parent != nil {
+			m.ParentBackupID = inc.parent.ID()
+		}
 	}
 	if m.ExcludedTables == nil {
 		m.ExcludedTables = []manifest.Excluded{}
 	}
-	for _, name := range p.Tables {
-		t, sum, err := backupTable(ctx, opts, tmp, name)
+	for _, job := range jobs {
+		t, sums, err := backupTable(ctx, opts, tmp, job)
 		if err != nil && ctx.Err() != nil {
 			return nil, fmt.Errorf("backup interrupted; its temporary folder is removed and no backup was written: %w", ctx.Err())
 		}
-		if err != nil {
+		if err != nil && !tableFailure(err) {
 			return nil, err
 		}
-		m.Tables[name] = t
-		m.FileHashes[t.File] = sum
+		if err != nil {
+			log.Error().Str(logging.Table, job.name).Err(err).Msg("table backup failed; going on with the other tables")
+			m.FailedTables = append(m.FailedTables, manifest.Failed{Name: job.name, Error: tables.Redact(err.Error())})
+			continue
+		}
+		m.Tables[job.name] = t
+		for name, sum := range sums {
+			m.FileHashes[name] = sum
+		}
 		m.TotalEntities += t.EntityCount
+	}
+	if len(m.Tables) == 0 {
+		return nil, fmt.Errorf("every table failed, so no backup was written; the first error: %s", m.FailedTables[0].Error)
 	}
 	m.DurationSeconds = seconds(opts.Now().Sub(start))
 
@@ -143,7 +203,44 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	done = true
 	log.Info().Str(logging.Dir, final).Int64(logging.Entities, m.TotalEntities).Dur(logging.Duration, opts.Now().Sub(start)).Msg("backup finished")
-	return &Result{Dir: final, Manifest: m}, nil
+	res := &Result{Dir: final, Manifest: m}
+
+	if err := updateMarks(opts.Output, m, log); err != nil {
+		return res, fmt.Errorf("backup %s was written, but the marks for the next incremental were not: %w; the next incremental copies more than it needs to, or takes a full copy", final, err)
+	}
+	if len(m.FailedTables) > 0 {
+		return res, &PartialError{Dir: final, Failed: m.FailedTables}
+	}
+	return res, nil
+}
+
+// tableFailure reports whether err is the service rejecting one table's
+// backup, after which the other tables can still be backed up. An
+// unreachable service or a local error, such as a full disk, stops the
+// whole backup.
+func tableFailure(err error) bool {
+	var se *tables.ServiceError
+	return errors.As(err, &se) && !se.Unreachable && se.StatusCode != 0
+}
+
+// updateMarks moves the mark of every table the backup holds to the
+// service time at which its backup started. Tables that failed or were
+// not in the backup keep their marks.
+func updateMarks(output string, m *manifest.Manifest, log zerolog.Logger) error {
+	marks, _, err := readMarks(output)
+	if err != nil {
+		// Only a full backup gets here with a damaged file: an incremental
+		// stops when it reads the marks. Starting afresh loses no data,
+		// because a table without a mark is copied in full.
+		log.Warn().Err(err).Msg("replacing the damaged marks file")
+		marks = &Marks{FormatVersion: marksVersion, Tables: map[string]Mark{}}
+	}
+	for name, t := range m.Tables {
+		if t.ServiceTime != nil {
+			marks.set(name, Mark{ServiceTime: *t.ServiceTime, BackupID: m.BackupID})
+		}
+	}
+	return writeMarks(output, marks)
 }
 
 // finish writes the manifest, then moves the folder to its final name.
@@ -163,12 +260,12 @@ func finish(tmp, final string, m *manifest.Manifest) error {
 
 // reserveID picks the backup id for start, adding a suffix ("-2", "-3", ...)
 // when a backup of the same second exists.
-func reserveID(output string, start time.Time) (id, dir string, err error) {
-	base := start.Format(IDFormat)
+func reserveID(output string, start time.Time, suffix string) (id, dir string, err error) {
+	base := start.Format(manifest.IDFormat)
 	for n := 1; n < 1000; n++ {
-		id = base
+		id = base + suffix
 		if n > 1 {
-			id = fmt.Sprintf("%s-%d", base, n)
+			id = fmt.Sprintf("%s-%d%s", base, n, suffix)
 		}
 		dir = filepath.Join(output, id)
 		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
@@ -187,7 +284,7 @@ func warnLeftovers(output string, log zerolog.Logger) {
 		return
 	}
 	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), tempPrefix) {
+		if e.IsDir() && strings.HasPrefix(e.Name(), manifest.TempPrefix) {
 			log.Warn().Str(logging.Dir, filepath.Join(output, e.Name())).
 				Msg("temporary folder of an interrupted backup; it is not a backup and may hold secrets, so delete it once no backup is running")
 		}

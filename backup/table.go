@@ -2,8 +2,17 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/authagonal/authagonal-tables/codec"
+	"github.com/authagonal/authagonal-tables/entity"
 
 	"github.com/authagonal/authagonal-tables/internal/fsutil"
 	"github.com/authagonal/authagonal-tables/internal/logging"
@@ -11,80 +20,309 @@ import (
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
-// backupTable writes every entity of one table to its file in dir, hashing
-// the bytes as they are written, and returns the manifest entry and the
-// file's SHA-256. The file is synced and closed, with every error checked,
-// before it is reported written.
-func backupTable(ctx context.Context, opts Options, dir, table string) (manifest.Table, string, error) {
+// output is one file of a table being written: it hashes the bytes as
+// they reach the disk.
+type output struct {
+	name  string
+	path  string
+	file  *os.File
+	hash  *manifest.HashWriter
+	lines codec.Writer
+	count int64
+	buf   []byte
+}
+
+func createOutput(dir, name string, c codec.Codec) (*output, error) {
+	path := filepath.Join(dir, name)
+	f, err := fsutil.CreateExclusive(path)
+	if err != nil {
+		return nil, err
+	}
+	o := &output{name: name, path: path, file: f, hash: manifest.NewHashWriter(f)}
+	if o.lines, err = c.NewWriter(o.hash); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *output) writeEntity(e *entity.Entity) error {
+	o.buf = e.AppendLine(o.buf[:0])
+	return o.write()
+}
+
+func (o *output) writeKey(k entity.Key) error {
+	o.buf = k.AppendKeyLine(o.buf[:0])
+	return o.write()
+}
+
+func (o *output) write() error {
+	if err := o.lines.WriteLine(o.buf); err != nil {
+		return fmt.Errorf("write %s: %w", o.name, err)
+	}
+	o.count++
+	return nil
+}
+
+// finish flushes, syncs and closes the file, checking every error, so that
+// a file is reported written only once it is on disk.
+func (o *output) finish() error {
+	if err := o.lines.Close(); err != nil {
+		return fmt.Errorf("finish %s: %w", o.name, err)
+	}
+	if err := o.file.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", o.name, err)
+	}
+	if err := o.file.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", o.name, err)
+	}
+	return nil
+}
+
+// discard closes and removes the file of a table whose backup failed.
+func (o *output) discard() {
+	if o == nil {
+		return
+	}
+	o.lines.Close()
+	o.file.Close()
+	os.Remove(o.path)
+}
+
+// tableFiles are the files of one table's backup.
+type tableFiles struct {
+	data, keys, deleted *output
+}
+
+func (f *tableFiles) discard() {
+	f.data.discard()
+	f.keys.discard()
+	f.deleted.discard()
+}
+
+// backupTable writes one table's files into dir and returns its manifest
+// entry and the SHA-256 of each file. On error it removes the files.
+//
+// A full copy writes every entity and, from the same scan, the key set. An
+// incremental copy first scans every key, then copies the entities changed
+// since the watermark, and records the union of both key sets. With a base
+// copy that recorded its key set, the keys of the base that are in neither
+// are written as deleted. Scanning the keys before the changes is what makes
+// this safe: an entity created after the key scan is in the changes, and
+// one deleted after the key scan is deleted by the next backup.
+func backupTable(ctx context.Context, opts Options, dir string, job tableJob) (manifest.Table, map[string]string, error) {
 	start := opts.Now()
-	name := table + opts.Codec.Suffix()
-	log := opts.Log.With().Str(logging.Table, table).Str(logging.File, name).Logger()
-	log.Info().Msg("table backup started")
-
-	f, err := fsutil.CreateExclusive(filepath.Join(dir, name))
-	if err != nil {
-		return manifest.Table{}, "", fmt.Errorf("backup table %q: %w", table, err)
+	table := job.name
+	log := opts.Log.With().Str(logging.Table, table).Logger()
+	ev := log.Info()
+	if job.watermark != nil {
+		ev = ev.Time("watermark", *job.watermark)
+	} else if job.fullReason != "" {
+		ev = ev.Str("full_copy", job.fullReason)
 	}
-	defer f.Close() // A second Close after the checked one below is harmless.
+	ev.Msg("table backup started")
 
-	hw := manifest.NewHashWriter(f)
-	w, err := opts.Codec.NewWriter(hw)
+	files := &tableFiles{}
+	t, err := copyTable(ctx, opts, dir, job, files, log)
 	if err != nil {
-		return manifest.Table{}, "", fmt.Errorf("backup table %q: %w", table, err)
+		files.discard()
+		return manifest.Table{}, nil, fmt.Errorf("backup table %q: %w", table, err)
 	}
-
-	var count int64
-	var line []byte
-	progress := logging.NewProgress(log, "table backup in progress", 0)
-	err = opts.Service.Query(ctx, table, tables.Query{}, func(p tables.Page) error {
-		for _, e := range p.Entities {
-			line = e.AppendLine(line[:0])
-			if err := w.WriteLine(line); err != nil {
-				return fmt.Errorf("write %s: %w", name, err)
-			}
+	sums := map[string]string{}
+	for _, o := range []*output{files.data, files.keys, files.deleted} {
+		if o == nil {
+			continue
 		}
-		count += int64(len(p.Entities))
-		progress.Add(int64(len(p.Entities)))
-		log.Debug().Int("page", len(p.Entities)).Int64(logging.Entities, count).Msg("page written")
-		return nil
-	})
-	if err != nil {
-		w.Close()
-		return manifest.Table{}, "", fmt.Errorf("backup table %q: %w", table, err)
-	}
-	if err := w.Close(); err != nil {
-		return manifest.Table{}, "", fmt.Errorf("backup table %q: finish %s: %w", table, name, err)
-	}
-	if err := f.Sync(); err != nil {
-		return manifest.Table{}, "", fmt.Errorf("backup table %q: sync %s: %w", table, name, err)
-	}
-	if err := f.Close(); err != nil {
-		return manifest.Table{}, "", fmt.Errorf("backup table %q: close %s: %w", table, name, err)
+		if err := o.finish(); err != nil {
+			files.discard()
+			return manifest.Table{}, nil, fmt.Errorf("backup table %q: %w", table, err)
+		}
+		sums[o.name] = o.hash.Sum()
 	}
 
 	elapsed := opts.Now().Sub(start)
-	log.Info().Int64(logging.Entities, count).Int64(logging.Bytes, hw.Bytes()).Dur(logging.Duration, elapsed).Msg("table backup finished")
-	return manifest.Table{
-		EntityCount:     count,
-		DurationSeconds: seconds(elapsed),
-		File:            name,
-		Bytes:           hw.Bytes(),
-	}, hw.Sum(), nil
+	t.DurationSeconds = seconds(elapsed)
+	t.Bytes = files.data.hash.Bytes()
+	log.Info().Int64(logging.Entities, t.EntityCount).Int64("keys", t.KeyCount).Int64("deleted", t.DeletedCount).
+		Int64(logging.Bytes, t.Bytes).Dur(logging.Duration, elapsed).Msg("table backup finished")
+	return t, sums, nil
 }
 
-// dryRun prints each planned table with its entity count. It reads keys
-// only and writes nothing.
-func dryRun(ctx context.Context, opts Options, p plan) error {
-	fmt.Fprintf(opts.Stdout, "Dry run: %d table(s) would be backed up from %s\n", len(p.Tables), opts.Service.Account())
-	fmt.Fprintf(opts.Stdout, "%-32s %12s\n", "TABLE", "ENTITIES")
+// copyTable runs the scans of one table into files, which it creates.
+func copyTable(ctx context.Context, opts Options, dir string, job tableJob, files *tableFiles, log zerolog.Logger) (manifest.Table, error) {
+	table := job.name
+	suffix := opts.Codec.Suffix()
+	t := manifest.Table{File: table + suffix, Watermark: job.watermark, FullCopyReason: job.fullReason}
+	if job.base != nil {
+		t.BaseBackupID = job.base.entry.ID()
+	}
+	writeKeys := job.watermark == nil || job.keyScan
+	deletes := job.base.hasKeys() && writeKeys
+
+	var err error
+	if files.data, err = createOutput(dir, t.File, opts.Codec); err != nil {
+		return t, err
+	}
+	if writeKeys {
+		t.KeysFile = table + ".keys" + suffix
+		if files.keys, err = createOutput(dir, t.KeysFile, opts.Codec); err != nil {
+			return t, err
+		}
+	}
+
+	// seen holds the digest of every key recorded, when the key set must
+	// be compared with another.
+	var seen map[[16]byte]struct{}
+	if deletes || job.keyScan {
+		seen = map[[16]byte]struct{}{}
+	}
+	var serviceTime time.Time
+	takeTime := func(p tables.Page) error {
+		if !serviceTime.IsZero() {
+			return nil
+		}
+		if p.Date.IsZero() {
+			return errors.New("the service sent no Date header, so the service time that the next incremental starts from cannot be taken")
+		}
+		serviceTime = p.Date
+		return nil
+	}
+
+	if job.keyScan {
+		progress := logging.NewProgress(log, "key scan in progress", 0)
+		err := opts.Service.Query(ctx, table, tables.KeysOnly, func(p tables.Page) error {
+			if err := takeTime(p); err != nil {
+				return err
+			}
+			for _, e := range p.Entities {
+				k := e.Key()
+				seen[k.Digest()] = struct{}{}
+				if err := files.keys.writeKey(k); err != nil {
+					return err
+				}
+			}
+			progress.Add(int64(len(p.Entities)))
+			return nil
+		})
+		if err != nil {
+			return t, fmt.Errorf("key scan: %w", err)
+		}
+		log.Info().Int64("keys", files.keys.count).Msg("key scan finished")
+	}
+
+	q := tables.Query{}
+	if job.watermark != nil {
+		q.Filter = TimestampFilter(*job.watermark)
+	}
+	progress := logging.NewProgress(log, "table backup in progress", 0)
+	err = opts.Service.Query(ctx, table, q, func(p tables.Page) error {
+		if err := takeTime(p); err != nil {
+			return err
+		}
+		for _, e := range p.Entities {
+			if err := files.data.writeEntity(e); err != nil {
+				return err
+			}
+			if files.keys == nil {
+				continue
+			}
+			k := e.Key()
+			if seen != nil {
+				d := k.Digest()
+				if _, ok := seen[d]; ok {
+					continue
+				}
+				seen[d] = struct{}{}
+			}
+			if err := files.keys.writeKey(k); err != nil {
+				return err
+			}
+		}
+		progress.Add(int64(len(p.Entities)))
+		log.Debug().Int("page", len(p.Entities)).Int64(logging.Entities, files.data.count).Msg("page written")
+		return nil
+	})
+	if err != nil {
+		return t, err
+	}
+	t.ServiceTime = &serviceTime
+	t.EntityCount = files.data.count
+	if files.keys != nil {
+		t.KeyCount = files.keys.count
+	}
+
+	if deletes {
+		t.DeletedFile = table + ".deleted" + suffix
+		if files.deleted, err = createOutput(dir, t.DeletedFile, opts.Codec); err != nil {
+			return t, err
+		}
+		if err := writeDeleted(job.base, seen, files.deleted); err != nil {
+			return t, err
+		}
+		t.DeletedCount = files.deleted.count
+		t.DeletesTracked = true
+	}
+	return t, nil
+}
+
+// writeDeleted writes each key of the base copy's key set that is not in
+// seen. The base's key file is hashed on the way and must match its
+// manifest, so that a damaged file cannot invent or hide deletes.
+func writeDeleted(base *baseCopy, seen map[[16]byte]struct{}, out *output) error {
+	name := base.table.KeysFile
+	d, err := manifest.OpenData(base.entry.Dir, name)
+	if err != nil {
+		return fmt.Errorf("read the key set of backup %s: %w", base.entry.ID(), err)
+	}
+	defer d.Close()
+	for {
+		e, _, err := d.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read the key set of backup %s: %w; verify that backup, or take a full backup", base.entry.ID(), err)
+		}
+		k := e.Key()
+		if _, ok := seen[k.Digest()]; ok {
+			continue
+		}
+		if err := out.writeKey(k); err != nil {
+			return err
+		}
+	}
+	if want := base.entry.Manifest.FileHashes[name]; d.Sum() != want {
+		return fmt.Errorf("the key set %s of backup %s does not match its manifest's SHA-256; verify that backup, or take a full backup", name, base.entry.ID())
+	}
+	return nil
+}
+
+// TimestampFilter returns the OData filter for the entities changed at or
+// after t. It keeps all 7 fractional digits of the service's 100 ns
+// resolution, so the filter is exactly t.
+func TimestampFilter(t time.Time) string {
+	return "Timestamp ge datetime'" + t.UTC().Format("2006-01-02T15:04:05.0000000Z") + "'"
+}
+
+// dryRun prints each planned table with its entity count and, for an
+// incremental, where its copy would start. It reads keys only and writes
+// nothing.
+func dryRun(ctx context.Context, opts Options, p plan, jobs []tableJob) error {
+	kind := "full"
+	if opts.Incremental {
+		kind = "incremental"
+	}
+	fmt.Fprintf(opts.Stdout, "Dry run: %s backup of %d table(s) from %s\n", kind, len(p.Tables), opts.Service.Account())
+	fmt.Fprintf(opts.Stdout, "%-32s %12s  %s\n", "TABLE", "ENTITIES", "COPY")
 	var total int64
-	for _, table := range p.Tables {
-		n, err := opts.Service.CountEntities(ctx, table)
+	for _, job := range jobs {
+		n, err := opts.Service.CountEntities(ctx, job.name)
 		if err != nil {
 			return err
 		}
 		total += n
-		fmt.Fprintf(opts.Stdout, "%-32s %12d\n", table, n)
+		fmt.Fprintf(opts.Stdout, "%-32s %12d  %s\n", job.name, n, describeJob(job))
 	}
 	fmt.Fprintf(opts.Stdout, "%-32s %12d\n", "TOTAL", total)
 	for _, name := range p.Missing {
@@ -97,4 +335,21 @@ func dryRun(ctx context.Context, opts Options, p plan) error {
 		fmt.Fprintf(opts.Stdout, "not in the Authagonal set, not backed up: %s\n", name)
 	}
 	return nil
+}
+
+// describeJob says in a few words what a table's backup would copy.
+func describeJob(job tableJob) string {
+	var s string
+	switch {
+	case job.watermark != nil:
+		s = "changes since " + job.watermark.Format("2006-01-02T15:04:05Z")
+	case job.fullReason != "":
+		s = "all entities (" + job.fullReason + ")"
+	default:
+		s = "all entities"
+	}
+	if job.base.hasKeys() && (job.watermark == nil || job.keyScan) {
+		s += ", deletes since " + job.base.entry.ID()
+	}
+	return s
 }

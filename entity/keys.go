@@ -1,6 +1,8 @@
 package entity
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"unicode/utf16"
 )
@@ -39,4 +41,25 @@ func checkKey(name, value string) error {
 // String formats the key for messages.
 func (k Key) String() string {
 	return fmt.Sprintf("PartitionKey %q, RowKey %q", k.PartitionKey, k.RowKey)
+}
+
+// Digest condenses the key to 16 bytes of SHA-256, so that a set of a
+// million keys takes 16 bytes per key rather than the keys themselves.
+func (k Key) Digest() [16]byte {
+	h := sha256.New()
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(k.PartitionKey)))
+	h.Write(n[:])
+	h.Write([]byte(k.PartitionKey))
+	h.Write([]byte(k.RowKey))
+	var d [16]byte
+	copy(d[:], h.Sum(nil))
+	return d
+}
+
+// AppendKeyLine appends the key as a line of a key file,
+// {"PartitionKey":"...","RowKey":"..."}, to dst.
+func (k Key) AppendKeyLine(dst []byte) []byte {
+	e := Entity{PartitionKey: k.PartitionKey, RowKey: k.RowKey}
+	return e.AppendLine(dst)
 }

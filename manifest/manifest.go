@@ -36,7 +36,11 @@ const MaxBytes = 16 << 20
 
 // Backup modes.
 const (
+	// ModeFull is a backup of every entity of its tables.
 	ModeFull = "full"
+	// ModeIncremental is a backup of the entities changed since the
+	// table's previous backup, plus the keys deleted since then.
+	ModeIncremental = "incremental"
 )
 
 // Manifest describes one backup. Field names that the Authagonal .NET backup
@@ -63,6 +67,26 @@ type Manifest struct {
 	MissingTables []string `json:"MissingTables"`
 	// ExcludedTables lists tables left out on purpose, with the reason.
 	ExcludedTables []Excluded `json:"ExcludedTables"`
+	// FailedTables lists tables whose backup failed. The backup holds no
+	// file for them, and their marks in .lastbackup did not move.
+	FailedTables []Failed `json:"FailedTables,omitempty"`
+
+	// ParentBackupID is the backup an incremental follows: the newest
+	// complete backup in the output folder when it started. Empty for a
+	// full backup and for an incremental that had no backup to follow.
+	ParentBackupID string `json:"ParentBackupId,omitempty"`
+	// OverlapSeconds is the safety margin subtracted from each table's
+	// mark to get its watermark. Incremental backups only.
+	OverlapSeconds float64 `json:"OverlapSeconds,omitempty"`
+	// TrackDeletes is false for an incremental taken with
+	// --no-track-deletes: its tables have no key set and no deletes.
+	TrackDeletes bool `json:"TrackDeletes"`
+}
+
+// Failed is a table whose backup failed.
+type Failed struct {
+	Name  string `json:"Name"`
+	Error string `json:"Error"`
 }
 
 // Account identifies the storage account backed up. It never holds a key
@@ -78,7 +102,50 @@ type Table struct {
 	DurationSeconds float64 `json:"DurationSeconds"`
 	File            string  `json:"File"`
 	Bytes           int64   `json:"Bytes"`
+
+	// Watermark is the time from which changes were copied: File holds
+	// the entities whose Timestamp is at or after it. Nil means File holds
+	// every entity of the table.
+	Watermark *time.Time `json:"Watermark,omitempty"`
+	// FullCopyReason says why an incremental copied this table in full.
+	FullCopyReason string `json:"FullCopyReason,omitempty"`
+	// ServiceTime is the service's clock when the table's backup started,
+	// from the Date header of its first response. The next incremental
+	// copies the changes from ServiceTime minus the overlap.
+	ServiceTime *time.Time `json:"ServiceTime,omitempty"`
+	// BaseBackupID is the earlier backup of this table that this copy
+	// follows: the one whose key set the deletes were computed against.
+	BaseBackupID string `json:"BaseBackupId,omitempty"`
+
+	// KeysFile lists the key of every entity the table held, KeyCount
+	// lines. Empty when deletes were not tracked.
+	KeysFile string `json:"KeysFile,omitempty"`
+	KeyCount int64  `json:"KeyCount"`
+	// DeletedFile lists the keys of BaseBackupID's key set that are gone,
+	// DeletedCount lines. Empty when DeletesTracked is false.
+	DeletedFile  string `json:"DeletedFile,omitempty"`
+	DeletedCount int64  `json:"DeletedCount"`
+	// DeletesTracked reports whether DeletedFile lists every entity
+	// deleted since BaseBackupID.
+	DeletesTracked bool `json:"DeletesTracked"`
 }
+
+// Files returns the names of the table's files: data, keys and deleted
+// keys, skipping those it does not have.
+func (t Table) Files() []string {
+	files := []string{t.File}
+	if t.KeysFile != "" {
+		files = append(files, t.KeysFile)
+	}
+	if t.DeletedFile != "" {
+		files = append(files, t.DeletedFile)
+	}
+	return files
+}
+
+// Incremental reports whether the table holds only the changes since its
+// watermark, so that restoring it needs the earlier backups of its chain.
+func (t Table) Incremental() bool { return t.Watermark != nil }
 
 // Excluded is a table left out of a backup on purpose.
 type Excluded struct {
@@ -236,8 +303,14 @@ func Parse(data []byte) (*Manifest, error) {
 	if m.FormatVersion != FormatVersion {
 		return nil, fmt.Errorf("unknown FormatVersion %d; this version of authagonal-tables reads version %d", m.FormatVersion, FormatVersion)
 	}
-	if m.Mode != ModeFull {
-		return nil, fmt.Errorf("unknown Mode %q; expected %q", m.Mode, ModeFull)
+	if m.Mode != ModeFull && m.Mode != ModeIncremental {
+		return nil, fmt.Errorf("unknown Mode %q; expected %q or %q", m.Mode, ModeFull, ModeIncremental)
+	}
+	if m.Mode == ModeFull && m.ParentBackupID != "" {
+		return nil, fmt.Errorf("a full backup has no parent, but ParentBackupId is %q", m.ParentBackupID)
+	}
+	if m.ParentBackupID != "" && !ValidID(m.ParentBackupID) {
+		return nil, fmt.Errorf("ParentBackupId %q is not a backup id such as 20261204-020000", m.ParentBackupID)
 	}
 	for name, sum := range m.FileHashes {
 		if err := CheckFileName(name); err != nil {
@@ -251,17 +324,47 @@ func Parse(data []byte) (*Manifest, error) {
 		if err := tables.ValidateName(table); err != nil {
 			return nil, fmt.Errorf("Tables: %w", err)
 		}
-		if err := CheckFileName(t.File); err != nil {
+		if err := checkTable(&m, table, t); err != nil {
 			return nil, fmt.Errorf("table %q: %w", table, err)
-		}
-		if _, ok := m.FileHashes[t.File]; !ok {
-			return nil, fmt.Errorf("table %q: file %q has no entry in FileHashes", table, t.File)
-		}
-		if t.EntityCount < 0 {
-			return nil, fmt.Errorf("table %q: negative EntityCount %d", table, t.EntityCount)
 		}
 	}
 	return &m, nil
+}
+
+// checkTable checks the record of one table.
+func checkTable(m *Manifest, table string, t Table) error {
+	used := map[string]bool{}
+	for _, name := range t.Files() {
+		if err := CheckFileName(name); err != nil {
+			return err
+		}
+		if _, ok := m.FileHashes[name]; !ok {
+			return fmt.Errorf("file %q has no entry in FileHashes", name)
+		}
+		if used[name] {
+			return fmt.Errorf("file %q is listed twice", name)
+		}
+		used[name] = true
+	}
+	switch {
+	case t.EntityCount < 0:
+		return fmt.Errorf("negative EntityCount %d", t.EntityCount)
+	case t.KeyCount < 0:
+		return fmt.Errorf("negative KeyCount %d", t.KeyCount)
+	case t.DeletedCount < 0:
+		return fmt.Errorf("negative DeletedCount %d", t.DeletedCount)
+	case t.KeysFile == "" && t.KeyCount != 0:
+		return fmt.Errorf("KeyCount is %d, but there is no KeysFile", t.KeyCount)
+	case t.DeletedFile == "" && t.DeletedCount != 0:
+		return fmt.Errorf("DeletedCount is %d, but there is no DeletedFile", t.DeletedCount)
+	case t.DeletesTracked && t.DeletedFile == "":
+		return errors.New("DeletesTracked is true, but there is no DeletedFile")
+	case t.Watermark != nil && m.Mode != ModeIncremental:
+		return errors.New("a full backup has a Watermark")
+	case t.BaseBackupID != "" && !ValidID(t.BaseBackupID):
+		return fmt.Errorf("BaseBackupId %q is not a backup id such as 20261204-020000", t.BaseBackupID)
+	}
+	return nil
 }
 
 // CheckFileName rejects a file name that could point outside the backup
@@ -281,3 +384,16 @@ func CheckFileName(name string) error {
 	}
 	return nil
 }
+
+// IDFormat is the time layout of a backup id: the UTC start time. A second
+// backup of the same second gets "-2", "-3" and so on, and an incremental
+// ends in IncrementalSuffix, as in 20261204-030000-incr.
+const IDFormat = "20060102-150405"
+
+// IncrementalSuffix ends the id of an incremental backup.
+const IncrementalSuffix = "-incr"
+
+var idPattern = regexp.MustCompile(`^[0-9]{8}-[0-9]{6}(-[0-9]+)?(-incr)?$`)
+
+// ValidID reports whether id has the form of a backup id.
+func ValidID(id string) bool { return idPattern.MatchString(id) }

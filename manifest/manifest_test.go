@@ -28,11 +28,16 @@ func sha256Hex(s string) string {
 // fixedManifest returns a manifest with every field set and a fixed clock,
 // so its encoding never changes between runs.
 func fixedManifest() *manifest.Manifest {
+	watermark := time.Date(2024, 1, 2, 1, 55, 0, 1234567*100, time.UTC)
+	serviceTime := time.Date(2024, 1, 2, 3, 4, 6, 0, time.UTC)
 	return &manifest.Manifest{
 		FormatVersion:   manifest.FormatVersion,
-		BackupID:        "20240102T030405Z",
+		BackupID:        "20240102-030405-incr",
 		BackupTimestamp: time.Date(2024, 1, 2, 3, 4, 5, 123456700, time.UTC),
-		Mode:            manifest.ModeFull,
+		Mode:            manifest.ModeIncremental,
+		ParentBackupID:  "20240102-020000",
+		OverlapSeconds:  300,
+		TrackDeletes:    true,
 		Compressed:      true,
 		Codec:           "jsonl.gz",
 		ToolVersion:     "0.1.0",
@@ -41,17 +46,34 @@ func fixedManifest() *manifest.Manifest {
 			TableEndpoint: "http://127.0.0.1:10002/devstoreaccount1",
 		},
 		Tables: map[string]manifest.Table{
-			"Users":   {EntityCount: 3, DurationSeconds: 1.5, File: "Users.jsonl.gz", Bytes: 321},
-			"Clients": {EntityCount: 0, DurationSeconds: 0.25, File: "Clients.jsonl.gz", Bytes: 20},
+			"Users": {
+				EntityCount: 3, DurationSeconds: 1.5, File: "Users.jsonl.gz", Bytes: 321,
+				Watermark:    &watermark,
+				ServiceTime:  &serviceTime,
+				BaseBackupID: "20240102-020000",
+				KeysFile:     "Users.keys.jsonl.gz", KeyCount: 10,
+				DeletedFile: "Users.deleted.jsonl.gz", DeletedCount: 2,
+				DeletesTracked: true,
+			},
+			"Clients": {
+				EntityCount: 0, DurationSeconds: 0.25, File: "Clients.jsonl.gz", Bytes: 20,
+				FullCopyReason: "no mark in .lastbackup for this table",
+				ServiceTime:    &serviceTime,
+				KeysFile:       "Clients.keys.jsonl.gz",
+			},
 		},
 		TotalEntities:   3,
 		DurationSeconds: 2.75,
 		FileHashes: map[string]string{
-			"Users.jsonl.gz":   sha256Hex("Users"),
-			"Clients.jsonl.gz": sha256Hex("Clients"),
+			"Users.jsonl.gz":         sha256Hex("Users"),
+			"Users.keys.jsonl.gz":    sha256Hex("Users keys"),
+			"Users.deleted.jsonl.gz": sha256Hex("Users deleted"),
+			"Clients.jsonl.gz":       sha256Hex("Clients"),
+			"Clients.keys.jsonl.gz":  sha256Hex("Clients keys"),
 		},
 		MissingTables:  []string{"Grants"},
 		ExcludedTables: []manifest.Excluded{{Name: "SigningKeys", Reason: "holds private keys <&>"}},
+		FailedTables:   []manifest.Failed{{Name: "Grants", Error: "query table \"Grants\": 500 InternalError"}},
 	}
 }
 
@@ -184,7 +206,19 @@ func TestParseInvalid(t *testing.T) {
 	}{
 		{"format version 2", func(m *manifest.Manifest) { m.FormatVersion = 2 }},
 		{"format version 0", func(m *manifest.Manifest) { m.FormatVersion = 0 }},
-		{"mode incremental", func(m *manifest.Manifest) { m.Mode = "incremental" }},
+		{"mode differential", func(m *manifest.Manifest) { m.Mode = "differential" }},
+		{"full with parent", func(m *manifest.Manifest) { m.Mode = manifest.ModeFull }},
+		{"parent not an id", func(m *manifest.Manifest) { m.ParentBackupID = "../x" }},
+		{"keys file unlisted", func(m *manifest.Manifest) { delete(m.FileHashes, "Users.keys.jsonl.gz") }},
+		{"deleted file unlisted", func(m *manifest.Manifest) { delete(m.FileHashes, "Users.deleted.jsonl.gz") }},
+		{"keys file parent", withUsers(func(u *manifest.Table) { u.KeysFile = "../Users.keys.jsonl.gz" })},
+		{"keys file is data file", withUsers(func(u *manifest.Table) { u.KeysFile = u.File })},
+		{"key count without file", withUsers(func(u *manifest.Table) { u.KeysFile, u.KeyCount = "", 3 })},
+		{"deleted count without file", withUsers(func(u *manifest.Table) { u.DeletedFile, u.DeletedCount, u.DeletesTracked = "", 2, false })},
+		{"tracked without file", withUsers(func(u *manifest.Table) { u.DeletedFile, u.DeletedCount = "", 0 })},
+		{"negative deleted count", withUsers(func(u *manifest.Table) { u.DeletedCount = -1 })},
+		{"negative key count", withUsers(func(u *manifest.Table) { u.KeyCount = -1 })},
+		{"base not an id", withUsers(func(u *manifest.Table) { u.BaseBackupID = "x/y" })},
 		{"mode empty", func(m *manifest.Manifest) { m.Mode = "" }},
 		{"mode uppercase", func(m *manifest.Manifest) { m.Mode = "Full" }},
 		{"table file dot dot", withTableFile("..")},
@@ -229,6 +263,15 @@ func TestParseInvalid(t *testing.T) {
 				t.Errorf("Parse accepted:\n%s", data)
 			}
 		})
+	}
+}
+
+// withUsers returns a change to the Users table of a manifest.
+func withUsers(change func(*manifest.Table)) func(*manifest.Manifest) {
+	return func(m *manifest.Manifest) {
+		u := m.Tables["Users"]
+		change(&u)
+		m.Tables["Users"] = u
 	}
 }
 

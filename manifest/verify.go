@@ -3,7 +3,6 @@ package manifest
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/authagonal/authagonal-tables/codec"
-	"github.com/authagonal/authagonal-tables/entity"
 )
 
 // maxProblemsPerFile caps the problems reported for one file, so that a
@@ -126,7 +124,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		r.checkTable(ctx, name, m.Tables[name], m.FileHashes[m.Tables[name].File])
+		r.checkTable(ctx, name, m.Tables[name], m.FileHashes)
 	}
 	if opts.Tables == nil {
 		r.checkOtherFiles(m)
@@ -178,7 +176,9 @@ func (r *Report) checkFolder(m *Manifest) {
 func (r *Report) checkOtherFiles(m *Manifest) {
 	tableFiles := map[string]bool{}
 	for _, t := range m.Tables {
-		tableFiles[t.File] = true
+		for _, name := range t.Files() {
+			tableFiles[name] = true
+		}
 	}
 	var names []string
 	for name := range m.FileHashes {
@@ -219,33 +219,113 @@ func hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func (r *Report) checkTable(ctx context.Context, name string, t Table, wantSum string) {
+// checkTable verifies the files of one table and records its result.
+func (r *Report) checkTable(ctx context.Context, name string, t Table, hashes map[string]string) {
 	res := TableResult{Name: name, File: t.File}
-	// The file's problems are collected first, so that a changed hash, the
-	// cause of everything else, can be reported before them.
+	data := r.checkFile(ctx, t.File, "entities", t.EntityCount, hashes[t.File])
+	res.Bytes = data.bytes
+	res.Entities = data.lines
+	ok := data.ok
+	if t.KeysFile != "" {
+		keys := r.checkFile(ctx, t.KeysFile, "keys", t.KeyCount, hashes[t.KeysFile])
+		ok = ok && keys.ok
+		if data.ok && keys.ok {
+			ok = r.checkSubset(t.File, data.keys, t.KeysFile, keys.keys) && ok
+		}
+		data.keys = unionKeys(data.keys, keys.keys)
+	}
+	if t.DeletedFile != "" {
+		deleted := r.checkFile(ctx, t.DeletedFile, "keys", t.DeletedCount, hashes[t.DeletedFile])
+		ok = ok && deleted.ok
+		if data.ok && deleted.ok {
+			ok = r.checkDisjoint(t.DeletedFile, deleted.keys, data.keys) && ok
+		}
+	}
+	res.OK = ok && ctx.Err() == nil
+	r.Tables = append(r.Tables, res)
+}
+
+// checkSubset reports every key of inner that outer lacks: the keys file
+// of a table must list every entity its data file holds.
+func (r *Report) checkSubset(innerFile string, inner map[[16]byte]int64, outerFile string, outer map[[16]byte]int64) bool {
+	missing := 0
+	for k, line := range inner {
+		if _, ok := outer[k]; !ok {
+			missing++
+			if missing <= maxProblemsPerFile {
+				r.Problems = append(r.Problems, Problem{File: innerFile, Line: line, Message: "the key of this entity is missing from " + outerFile})
+			}
+		}
+	}
+	if missing > maxProblemsPerFile {
+		r.Problems = append(r.Problems, Problem{File: innerFile, Message: fmt.Sprintf("%d more keys missing from %s not shown", missing-maxProblemsPerFile, outerFile)})
+	}
+	return missing == 0
+}
+
+// checkDisjoint reports every deleted key that the same backup also lists
+// as alive.
+func (r *Report) checkDisjoint(deletedFile string, deleted, alive map[[16]byte]int64) bool {
+	both := 0
+	for k, line := range deleted {
+		if _, ok := alive[k]; ok {
+			both++
+			if both <= maxProblemsPerFile {
+				r.Problems = append(r.Problems, Problem{File: deletedFile, Line: line, Message: "this key is listed as deleted, but the same backup also holds it"})
+			}
+		}
+	}
+	return both == 0
+}
+
+func unionKeys(a, b map[[16]byte]int64) map[[16]byte]int64 {
+	if len(b) > len(a) {
+		a, b = b, a
+	}
+	for k, v := range b {
+		if _, ok := a[k]; !ok {
+			a[k] = v
+		}
+	}
+	return a
+}
+
+// fileCheck is the outcome of checking one file of a table.
+type fileCheck struct {
+	ok    bool
+	lines int64
+	bytes int64
+	// keys maps the digest of each key to its line.
+	keys map[[16]byte]int64
+}
+
+// checkFile decodes one file of a table to its end and checks its hash,
+// its line count and that no key appears twice. what names the lines in
+// messages: "entities" or "keys". Its problems go to r, a changed hash
+// first, because it is the cause of everything else.
+func (r *Report) checkFile(ctx context.Context, name, what string, wantLines int64, wantSum string) (out fileCheck) {
+	out.keys = map[[16]byte]int64{}
 	var problems []Problem
 	failed := false
 	add := func(line int64, format string, args ...any) {
 		failed = true
-		problems = append(problems, Problem{File: t.File, Line: line, Message: fmt.Sprintf(format, args...)})
+		problems = append(problems, Problem{File: name, Line: line, Message: fmt.Sprintf(format, args...)})
 	}
 	defer func() {
 		r.Problems = append(r.Problems, problems...)
-		res.OK = !failed && ctx.Err() == nil
-		r.Tables = append(r.Tables, res)
+		out.ok = !failed && ctx.Err() == nil
 	}()
 
-	d, err := OpenData(r.Dir, t.File)
+	d, err := OpenData(r.Dir, name)
 	if err != nil {
 		failed = true
-		if !r.missing[t.File] { // checkFolder reported it already
-			add(0, "%s", strings.TrimPrefix(err.Error(), t.File+": "))
+		if !r.missing[name] { // checkFolder reported it already
+			add(0, "%s", strings.TrimPrefix(err.Error(), name+": "))
 		}
-		return
+		return out
 	}
 	defer d.Close()
 
-	keys := map[[16]byte]int64{}
 	lineProblems := 0
 	addLine := func(line int64, format string, args ...any) {
 		lineProblems++
@@ -260,52 +340,42 @@ func (r *Report) checkTable(ctx context.Context, name string, t Table, wantSum s
 		}
 		var lerr *LineError
 		if errors.As(err, &lerr) {
-			res.Entities++
+			out.lines++
 			addLine(lerr.Line, "%v", lerr.Err)
 			continue
 		}
 		if err != nil {
-			add(0, "%s", strings.TrimPrefix(err.Error(), t.File+": "))
+			add(0, "%s", strings.TrimPrefix(err.Error(), name+": "))
 			if herr := d.HashRest(); herr != nil {
 				add(0, "%v", herr)
 			}
 			break
 		}
-		res.Entities++
-		k := keyDigest(e.Key())
-		if first, dup := keys[k]; dup {
+		out.lines++
+		if what == "keys" && (len(e.Properties) > 0 || e.Timestamp != nil) {
+			addLine(line, "holds properties besides PartitionKey and RowKey, but a key file lists keys only")
+		}
+		k := e.Key().Digest()
+		if first, dup := out.keys[k]; dup {
 			addLine(line, "duplicate key (%s), first seen on line %d", e.Key(), first)
 			continue
 		}
-		keys[k] = line
+		out.keys[k] = line
 	}
 	if ctx.Err() != nil {
-		return
+		return out
 	}
-	res.Bytes = d.Bytes()
+	out.bytes = d.Bytes()
 	if lineProblems > maxProblemsPerFile {
 		add(0, "%d more line problems in this file not shown", lineProblems-maxProblemsPerFile)
 	}
-	if res.Entities != t.EntityCount {
-		add(0, "holds %d entities, but the manifest records %d", res.Entities, t.EntityCount)
+	if out.lines != wantLines {
+		add(0, "holds %d %s, but the manifest records %d", out.lines, what, wantLines)
 	}
 	if sum := d.Sum(); sum != wantSum {
 		failed = true
-		problems = append([]Problem{{File: t.File, Message: fmt.Sprintf(
+		problems = append([]Problem{{File: name, Message: fmt.Sprintf(
 			"SHA-256 is %s, but the manifest records %s: the file was changed or damaged after the backup, so the problems below may follow from that", sum, wantSum)}}, problems...)
 	}
-}
-
-// keyDigest condenses an entity key to 16 bytes of SHA-256, so that the
-// duplicate check of a large table keeps 16 bytes per entity, not the keys.
-func keyDigest(k entity.Key) [16]byte {
-	h := sha256.New()
-	var n [8]byte
-	binary.LittleEndian.PutUint64(n[:], uint64(len(k.PartitionKey)))
-	h.Write(n[:])
-	h.Write([]byte(k.PartitionKey))
-	h.Write([]byte(k.RowKey))
-	var d [16]byte
-	copy(d[:], h.Sum(nil))
-	return d
+	return out
 }

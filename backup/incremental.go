@@ -1,0 +1,147 @@
+package backup
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/authagonal/authagonal-tables/internal/logging"
+	"github.com/authagonal/authagonal-tables/manifest"
+)
+
+// DefaultOverlap is the default safety margin subtracted from a table's
+// mark. It covers clock differences between the service's storage nodes.
+const DefaultOverlap = 5 * time.Minute
+
+// tableJob says how to back up one table.
+type tableJob struct {
+	name string
+	// watermark selects the entities changed at or after it; nil copies
+	// every entity.
+	watermark *time.Time
+	// fullReason says why an incremental copies the table in full.
+	fullReason string
+	// base is the earlier copy of the table that this one follows, or nil.
+	base *baseCopy
+	// keyScan asks for a keys-only scan of the whole table, so that the
+	// backup records the complete key set although it copies only changes.
+	keyScan bool
+}
+
+// baseCopy is a table's copy in an earlier backup.
+type baseCopy struct {
+	entry *manifest.Entry
+	table manifest.Table
+}
+
+// hasKeys reports whether the copy recorded the table's complete key set,
+// which the deletes are computed against.
+func (b *baseCopy) hasKeys() bool { return b != nil && b.table.KeysFile != "" }
+
+// incremental is what an incremental backup follows: the newest backup in
+// the output folder, its chain and the marks.
+type incremental struct {
+	parent *manifest.Entry
+	// chain is the parent's chain, oldest first.
+	chain []*manifest.Entry
+	marks *Marks
+}
+
+// prepareIncremental finds the backup an incremental follows and reads the
+// marks. With no earlier backup it returns an empty incremental, which
+// copies every table in full.
+func prepareIncremental(opts Options, log zerolog.Logger) (*incremental, error) {
+	inc := &incremental{}
+	marks, legacy, err := readMarks(opts.Output)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	inc.marks = marks
+	if legacy {
+		log.Info().Time("mark", marks.Others.ServiceTime).
+			Msg(MarksFile + " holds a single timestamp, as the .NET backup tool writes; using it as the mark of every table")
+	}
+
+	entries, err := manifest.Scan(opts.Output)
+	if err != nil {
+		return inc, nil // the output folder does not exist yet
+	}
+	inc.parent = manifest.Newest(entries)
+	for _, e := range entries {
+		if e.Status == manifest.Damaged && (inc.parent == nil || inc.parent.Name < e.Name) {
+			log.Warn().Str(logging.Dir, e.Dir).Err(e.Err).Msg("skipping a damaged backup newer than the one this incremental follows")
+		}
+	}
+	if inc.parent == nil {
+		log.Info().Msg("no earlier backup in the output folder; this incremental copies every table in full")
+		return inc, nil
+	}
+	if acc := inc.parent.Manifest.Account; acc != nil && acc.Name != "" && acc.Name != opts.Service.Account().Name {
+		return nil, fmt.Errorf("the newest backup in %s, %s, is of account %q, not %q; an incremental must follow a backup of the same account, so give each account its own --output",
+			opts.Output, inc.parent.Name, acc.Name, opts.Service.Account().Name)
+	}
+	chain, problems := manifest.Chain(entries, inc.parent)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("the newest backup, %s, cannot be followed by an incremental: %s; take a full backup to start a new chain", inc.parent.Name, problems[0])
+	}
+	inc.chain = chain
+	log.Info().Str("parent", inc.parent.ID()).Int("chain", len(chain)).Msg("incremental follows the newest backup")
+	return inc, nil
+}
+
+// base returns the newest copy of table in the parent's chain, or nil.
+func (inc *incremental) base(table string) *baseCopy {
+	for i := len(inc.chain) - 1; i >= 0; i-- {
+		m := inc.chain[i].Manifest
+		for name, t := range m.Tables {
+			if strings.EqualFold(name, table) {
+				return &baseCopy{entry: inc.chain[i], table: t}
+			}
+		}
+	}
+	return nil
+}
+
+// job decides how an incremental backs up table. A table is copied from
+// its watermark, the mark minus the overlap, when it has a mark that the
+// parent's chain can follow; otherwise it is copied in full. Either way the
+// deletes are computed against the chain's newest copy of the table when
+// that copy recorded its key set.
+func (inc *incremental) job(table string, overlap time.Duration, trackDeletes bool, log zerolog.Logger) tableJob {
+	base := inc.base(table)
+	job := tableJob{name: table, base: base}
+	mark, hasMark := inc.marks.Lookup(table)
+	var from time.Time
+	switch {
+	case !hasMark:
+		job.fullReason = "no mark in " + MarksFile + " for this table"
+	case mark.BackupID != "" && base == nil:
+		job.fullReason = fmt.Sprintf("its last backup, %s, is not in the chain this incremental follows", mark.BackupID)
+	case base != nil && mark.BackupID != base.entry.ID():
+		// The marks file lags behind the backups, as when a run was
+		// stopped between writing its manifest and its marks, or it was
+		// replaced. The older of the two times loses nothing.
+		from = mark.ServiceTime
+		if st := base.table.ServiceTime; st != nil && st.Before(from) {
+			from = *st
+		}
+		log.Warn().Str(logging.Table, table).Str("mark_backup", mark.BackupID).Str("chain_backup", base.entry.ID()).
+			Msg("the mark in " + MarksFile + " is not from the chain's last backup of this table; copying the changes since the older of the two")
+	default:
+		from = mark.ServiceTime
+	}
+	if job.fullReason != "" {
+		return job
+	}
+	w := from.Add(-overlap).UTC()
+	job.watermark = &w
+	job.keyScan = trackDeletes
+	return job
+}
+
+// fullJob is the job of a table in a full backup.
+func fullJob(table string) tableJob { return tableJob{name: table} }
