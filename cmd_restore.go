@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,10 +18,19 @@ func restoreCommand(env *environment) *cli.Command {
 		Usage:           "verify a backup folder, then write it into an account",
 		HideHelpCommand: true,
 		OnUsageError:    usageError,
-		UsageText:       "authagonal-tables restore --input DIR [flags]",
+		UsageText:       "authagonal-tables restore --input DIR [--at TIME | --backup ID] [flags]",
 		Description: `Verifies the backup first, with the same checks as verify, and writes nothing, not even
 a table, unless it passes. Then creates missing tables and writes the entities in
 entity group transactions.
+
+--input is a backup folder, or the folder that holds the backups (the backup
+--output). From a folder of backups the newest backup is restored, or the one --at
+or --backup selects, together with its chain: the full backup it follows and every
+incremental after that full, applied oldest first, each one's entities and then its
+deletes. Every backup of the chain is verified before the first write.
+
+An incremental folder given alone is applied on top of what the tables hold, with a
+warning; --mode clean is rejected for it.
 
 Modes:
   upsert  insert each entity, or replace an existing one whole (default)
@@ -34,10 +44,14 @@ EXAMPLES:
   authagonal-tables restore --input ./backups/20261204-020000
   authagonal-tables restore --input ./backups/20261204-020000 --tables Users,UserEmails --mode merge
   authagonal-tables restore --input ./backups/20261204-020000 --mode clean --dry-run
+  authagonal-tables restore --input ./backups --at 2026-12-04T09:30:00Z --dry-run
+  authagonal-tables restore --input ./backups --backup 20261204-090000-incr
 
 ` + commandExitCodes,
 		Flags: append(serviceFlags(),
-			&cli.StringFlag{Name: "input", Usage: "backup folder `DIR` to restore", EnvVars: []string{"RESTORE_INPUT"}},
+			&cli.StringFlag{Name: "input", Usage: "backup folder, or folder of backups, `DIR` to restore", EnvVars: []string{"RESTORE_INPUT"}},
+			&cli.StringFlag{Name: "at", Usage: "restore the newest backup taken at or before `TIME` (RFC 3339, such as 2026-12-04T09:30:00Z)", EnvVars: []string{"RESTORE_AT"}},
+			&cli.StringFlag{Name: "backup", Usage: "restore the backup with this `ID` or folder name, such as 20261204-090000-incr", EnvVars: []string{"RESTORE_BACKUP"}},
 			&cli.StringFlag{Name: "mode", Value: string(restore.Upsert), Usage: "`MODE` for entities that exist already: upsert, merge or clean", EnvVars: []string{"RESTORE_MODE"}},
 			tablesFlag("restore only these tables of the backup"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "verify and print what would be written and deleted; write nothing"},
@@ -54,6 +68,15 @@ EXAMPLES:
 			if err != nil {
 				return fmt.Errorf("%w%s", err, fromEnvironment(c, "mode"))
 			}
+			var at time.Time
+			if v := strings.TrimSpace(c.String("at")); v != "" {
+				if at, err = time.Parse(time.RFC3339Nano, v); err != nil {
+					return fmt.Errorf("invalid --at %q: give an RFC 3339 time such as 2026-12-04T09:30:00Z%s", v, fromEnvironment(c, "at"))
+				}
+			}
+			if !at.IsZero() && c.String("backup") != "" {
+				return errors.New("--at and --backup both select the backup to restore; give one of them")
+			}
 			names, err := tableList(c)
 			if err != nil {
 				return err
@@ -65,6 +88,8 @@ EXAMPLES:
 			res, err := restore.Run(c.Context, restore.Options{
 				Service: svc,
 				Input:   input,
+				At:      at,
+				Backup:  strings.TrimSpace(c.String("backup")),
 				Mode:    mode,
 				Tables:  names,
 				DryRun:  c.Bool("dry-run"),
@@ -80,7 +105,7 @@ EXAMPLES:
 			var verr *manifest.VerificationError
 			if errors.As(err, &verr) {
 				printProblems(env, verr.Problems)
-				return fmt.Errorf("backup %s failed verification with %d problem(s), listed on stdout; nothing was written. Restore from another backup, or from an unaltered copy of this one", input, len(verr.Problems))
+				return fmt.Errorf("%s failed verification with %d problem(s), listed on stdout; nothing was written. Restore from another backup, or from an unaltered copy of this one", input, len(verr.Problems))
 			}
 			var partial *restore.PartialError
 			if errors.As(err, &partial) {

@@ -22,9 +22,15 @@ unlisted, that every file decodes to its end, that every line is a valid entity 
 valid typed values, that no key appears twice in a table and that the entity counts
 match. Every problem found is reported, then the command exits 1 if there was any.
 
+DIR may also be a folder of backups (the backup --output). Then every backup in it
+is verified, and every chain: each incremental's parent must be present and complete,
+and each table copied incrementally must follow the previous backup of that table
+without a gap. Folders of backups that did not finish are listed, not failed.
+
 EXAMPLES:
   authagonal-tables verify ./backups/20261204-020000
   authagonal-tables verify --json ./backups/20261204-020000 | jq .problems
+  authagonal-tables verify ./backups
 
 ` + commandExitCodes,
 		Flags: []cli.Flag{
@@ -35,6 +41,9 @@ EXAMPLES:
 				return errors.New("verify takes exactly one argument, the backup folder, such as ./backups/20261204-020000; flags such as --json go before it")
 			}
 			dir := c.Args().First()
+			if isFolderOfBackups(dir) {
+				return verifyFolder(c, env, dir)
+			}
 			report, err := manifest.Verify(c.Context, dir, manifest.VerifyOptions{})
 			if err != nil {
 				return err
@@ -54,4 +63,37 @@ EXAMPLES:
 			return nil
 		},
 	}
+}
+
+// isFolderOfBackups reports whether dir holds backups rather than being
+// one.
+func isFolderOfBackups(dir string) bool {
+	if manifest.IsBackup(dir) {
+		return false
+	}
+	entries, err := manifest.Scan(dir)
+	return err == nil && len(entries) > 0
+}
+
+func verifyFolder(c *cli.Context, env *environment, dir string) error {
+	report, err := manifest.VerifyFolder(c.Context, dir)
+	if err != nil {
+		return err
+	}
+	for _, w := range report.Warnings {
+		env.log.Warn().Msg(w)
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		printFolderReport(env, report)
+	}
+	if !report.OK() {
+		return fmt.Errorf("%s failed verification with %d problem(s); see the report on stdout", dir, report.ProblemCount())
+	}
+	return nil
 }

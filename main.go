@@ -108,7 +108,7 @@ func newApp(env *environment) *cli.App {
 			"identity server.",
 		Flags:                  globalFlags(),
 		Before:                 env.setup,
-		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env)},
+		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env)},
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
 		UseShortOptionHandling: false,

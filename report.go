@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/authagonal/authagonal-tables/backup"
@@ -15,6 +16,8 @@ import (
 type table struct {
 	header []string
 	rows   [][]string
+	// left marks further columns of text to align left.
+	left map[int]bool
 }
 
 func (t *table) add(cells ...any) {
@@ -37,6 +40,10 @@ func (t *table) print(w io.Writer) {
 			switch {
 			case i == 0:
 				fmt.Fprintf(w, "%-*s", widths[i], cell)
+			case t.left[i] && i == len(row)-1:
+				fmt.Fprintf(w, "  %s", cell)
+			case t.left[i]:
+				fmt.Fprintf(w, "  %-*s", widths[i], cell)
 			default:
 				fmt.Fprintf(w, "  %*s", widths[i], cell)
 			}
@@ -140,4 +147,56 @@ func printRestoreSummary(env *environment, res *restore.Result) {
 	}
 	t.add("TOTAL", written, deleted, failed)
 	t.print(env.stdout)
+}
+
+// printFolderReport prints the verification of a folder of backups: a row
+// per backup, then every problem, each named by its backup folder.
+func printFolderReport(env *environment, r *manifest.FolderReport) {
+	t := table{header: []string{"BACKUP", "MODE", "TABLES", "ENTITIES", "STATUS"}, left: map[int]bool{1: true, 4: true}}
+	var problems []manifest.Problem
+	for _, b := range r.Backups {
+		mode, status, tablesN, entities := "-", string(b.Status), "-", "-"
+		switch {
+		case b.Report != nil && b.Report.Manifest != nil:
+			m := b.Report.Manifest
+			mode, tablesN, entities = m.Mode, fmt.Sprint(len(m.Tables)), fmt.Sprint(m.TotalEntities)
+			status = "ok"
+			if !b.Report.OK() {
+				status = "FAILED"
+			}
+			for _, p := range b.Report.Problems {
+				p.File = strings.TrimSuffix(b.Name+"/"+p.File, "/")
+				problems = append(problems, p)
+			}
+		case b.Report != nil:
+			status = "FAILED"
+			for _, p := range b.Report.Problems {
+				p.File = strings.TrimSuffix(b.Name+"/"+p.File, "/")
+				problems = append(problems, p)
+			}
+		case b.Status == manifest.Damaged:
+			status = "DAMAGED"
+			problems = append(problems, manifest.Problem{File: b.Name, Message: b.Error})
+		case b.Status == manifest.Incomplete:
+			status = "incomplete, not a backup"
+		}
+		t.add(b.Name, mode, tablesN, entities, status)
+	}
+	t.print(env.stdout)
+	problems = append(problems, r.Problems...)
+	if len(problems) == 0 {
+		fmt.Fprintf(env.stdout, "OK: %d backup(s) and their chains verified\n", countComplete(r))
+		return
+	}
+	printProblems(env, problems)
+}
+
+func countComplete(r *manifest.FolderReport) int {
+	n := 0
+	for _, b := range r.Backups {
+		if b.Status == manifest.Complete {
+			n++
+		}
+	}
+	return n
 }

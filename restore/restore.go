@@ -44,9 +44,15 @@ func ParseMode(s string) (Mode, error) {
 // Options configure one restore.
 type Options struct {
 	Service *tables.Service
-	// Input is the backup folder.
+	// Input is a backup folder, or a folder of backups. From a folder of
+	// backups the newest is restored, or the one At or Backup selects,
+	// with every backup of its chain.
 	Input string
-	Mode  Mode
+	// At selects the newest backup that started at or before it.
+	At time.Time
+	// Backup selects a backup by id or folder name.
+	Backup string
+	Mode   Mode
 	// Tables restores only these tables of the backup when non-nil.
 	Tables []string
 	// DryRun verifies the backup and prints what would be written and
@@ -61,8 +67,12 @@ type Options struct {
 type TableResult struct {
 	Table   string
 	Written int64
+	// Deleted counts the entities deleted: those a clean restore removed
+	// first, and the deletes recorded by incremental backups.
 	Deleted int64
-	Failed  int64
+	// Absent counts recorded deletes of entities the table did not hold.
+	Absent int64
+	Failed int64
 }
 
 // Result describes a finished restore.
@@ -118,39 +128,33 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// Run verifies the backup in opts.Input and then restores it. Nothing is
+// Run verifies the backups to restore and then restores them. Nothing is
 // written to the service, not even a table created, unless every selected
-// file passed verification. It returns a *manifest.VerificationError when
-// verification fails and a *PartialError when some entities failed.
+// file of every backup passed verification and a chain is whole. It
+// returns a *manifest.VerificationError when verification fails and a
+// *PartialError when some entities failed.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	log := opts.Log
-	m, err := manifest.Read(opts.Input)
+	src, err := resolve(opts, log)
 	if err != nil {
 		return nil, err
 	}
-	names, err := m.SelectTables(opts.Tables)
+	names, err := src.selectTables(opts.Tables)
 	if err != nil {
 		return nil, err
 	}
-
-	log.Info().Str(logging.Dir, opts.Input).Strs("tables", names).Msg("verifying backup before restore")
-	report, err := manifest.Verify(ctx, opts.Input, manifest.VerifyOptions{Tables: names})
-	if err != nil {
+	if err := src.verify(ctx, names, log); err != nil {
 		return nil, err
 	}
-	if err := report.Err(); err != nil {
-		return nil, err
-	}
-	log.Info().Int("tables", len(names)).Msg("backup verified")
 
 	if opts.DryRun {
-		return nil, dryRun(ctx, opts, m, names)
+		return nil, dryRun(ctx, opts, src, names)
 	}
 
 	start := time.Now()
 	res := &Result{}
 	for i, name := range names {
-		tr, failed, err := restoreTable(ctx, opts, m, name)
+		tr, failed, err := restoreTable(ctx, opts, src, name)
 		res.Tables = append(res.Tables, tr)
 		res.Failed = append(res.Failed, failed...)
 		if err != nil && ctx.Err() != nil {
@@ -172,20 +176,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			return res, err
 		}
 	}
-	var written int64
+	var written, deleted int64
 	for _, t := range res.Tables {
 		written += t.Written
+		deleted += t.Deleted
 	}
-	log.Info().Int64("written", written).Int("failed", len(res.Failed)).Dur(logging.Duration, time.Since(start)).Msg("restore finished")
+	log.Info().Int64("written", written).Int64("deleted", deleted).Int("failed", len(res.Failed)).Dur(logging.Duration, time.Since(start)).Msg("restore finished")
 	if len(res.Failed) > 0 {
 		return res, &PartialError{Failed: res.Failed}
 	}
 	return res, nil
 }
 
-// dryRun prints, per table, the entities that would be written and, in
-// clean mode, those that would be deleted first. It only reads.
-func dryRun(ctx context.Context, opts Options, m *manifest.Manifest, names []string) error {
+// dryRun prints the backups that would be applied and, per table, the
+// entities that would be written and deleted. It only reads.
+func dryRun(ctx context.Context, opts Options, src *source, names []string) error {
 	existing, err := opts.Service.ListTables(ctx)
 	if err != nil {
 		return err
@@ -197,20 +202,36 @@ func dryRun(ctx context.Context, opts Options, m *manifest.Manifest, names []str
 
 	out := opts.Stdout
 	fmt.Fprintf(out, "Dry run: restore of %s into %s, mode %s\n", opts.Input, opts.Service.Account(), opts.Mode)
+	if !src.single || len(src.chain) > 1 || src.chain[0].Manifest.Mode == manifest.ModeIncremental {
+		fmt.Fprintln(out, "Backups applied, in order:")
+		for _, b := range src.chain {
+			fmt.Fprintf(out, "  %s  %-11s  %s\n", b.ID(), b.Manifest.Mode, b.Manifest.BackupTimestamp.Format(time.RFC3339))
+		}
+	}
 	fmt.Fprintf(out, "%-32s %12s %12s  %s\n", "TABLE", "WRITE", "DELETE", "NOTE")
 	for _, name := range names {
-		note := ""
-		var deletes int64
+		var notes []string
+		var writes, deletes int64
+		for _, b := range src.chain {
+			if t, ok := b.table(name); ok {
+				writes += t.EntityCount
+				deletes += t.DeletedCount
+			}
+		}
 		switch {
 		case !exists[strings.ToLower(name)]:
-			note = "table would be created"
+			notes = append(notes, "table would be created")
 		case opts.Mode == Clean:
-			deletes, err = opts.Service.CountEntities(ctx, name)
+			n, err := opts.Service.CountEntities(ctx, name)
 			if err != nil {
 				return err
 			}
+			notes = append(notes, fmt.Sprintf("%d existing entities deleted first", n))
 		}
-		fmt.Fprintf(out, "%-32s %12d %12d  %s\n", name, m.Tables[name].EntityCount, deletes, note)
+		if deletes > 0 {
+			notes = append(notes, "deletes recorded by incrementals, some may be absent already")
+		}
+		fmt.Fprintf(out, "%-32s %12d %12d  %s\n", name, writes, deletes, strings.Join(notes, "; "))
 	}
 	fmt.Fprintln(out, "Nothing was written.")
 	return nil

@@ -120,11 +120,22 @@ func (w *writer) send(ops []pending) error {
 		return nil
 	}
 	if be.Index >= 0 && be.Index < len(ops) {
-		w.fail(ops[be.Index], be.Code, be.Message)
+		if absent(ops[be.Index], be) {
+			// A recorded delete of an entity the table does not hold, as
+			// when it was created and deleted between two backups: the
+			// table is already as the backup wants it.
+			w.result.Absent++
+		} else {
+			w.fail(ops[be.Index], be.Code, be.Message)
+		}
 		rest := append(append([]pending{}, ops[:be.Index]...), ops[be.Index+1:]...)
 		return w.send(rest)
 	}
 	if len(ops) == 1 {
+		if absent(ops[0], be) {
+			w.result.Absent++
+			return nil
+		}
 		w.fail(ops[0], be.Code, be.Message)
 		return nil
 	}
@@ -133,6 +144,12 @@ func (w *writer) send(ops []pending) error {
 		return err
 	}
 	return w.send(ops[half:])
+}
+
+// absent reports whether the service rejected a delete because the entity
+// does not exist.
+func absent(p pending, be *tables.BatchError) bool {
+	return p.op.Action == tables.Delete && be.Code == "ResourceNotFound"
 }
 
 func errorCode(err error) string {
@@ -156,21 +173,28 @@ func (w *writer) fail(p pending, code, message string) {
 }
 
 // restoreTable restores one verified table: it creates the table if
-// needed, empties it in clean mode, then writes every entity of the file.
-func restoreTable(ctx context.Context, opts Options, m *manifest.Manifest, table string) (TableResult, []FailedEntity, error) {
+// needed, empties it in clean mode, then applies each backup of the chain
+// that holds it: its entities, then its deletes.
+func restoreTable(ctx context.Context, opts Options, src *source, table string) (TableResult, []FailedEntity, error) {
 	start := time.Now()
-	info := m.Tables[table]
-	log := opts.Log.With().Str(logging.Table, table).Str(logging.File, info.File).Logger()
-	log.Info().Int64(logging.Entities, info.EntityCount).Str(logging.Mode, string(opts.Mode)).Msg("table restore started")
-
-	if err := opts.Service.CreateTable(ctx, table); err != nil {
-		return TableResult{Table: table}, nil, err
+	log := opts.Log.With().Str(logging.Table, table).Logger()
+	var total int64
+	for _, s := range src.chain {
+		if t, ok := s.table(table); ok {
+			total += t.EntityCount + t.DeletedCount
+		}
 	}
-	var deleted int64
+	log.Info().Int64(logging.Entities, total).Str(logging.Mode, string(opts.Mode)).Msg("table restore started")
+
+	result := TableResult{Table: table}
+	if err := opts.Service.CreateTable(ctx, table); err != nil {
+		return result, nil, err
+	}
 	if opts.Mode == Clean {
-		var err error
-		if deleted, err = deleteAll(ctx, opts.Service, table, log); err != nil {
-			return TableResult{Table: table, Deleted: deleted}, nil, fmt.Errorf("%w: %w", errEmptying, err)
+		deleted, err := deleteAll(ctx, opts.Service, table, log)
+		result.Deleted = deleted
+		if err != nil {
+			return result, nil, fmt.Errorf("%w: %w", errEmptying, err)
 		}
 	}
 
@@ -178,30 +202,55 @@ func restoreTable(ctx context.Context, opts Options, m *manifest.Manifest, table
 	if opts.Mode == Merge {
 		action = tables.Merge
 	}
-	w := &writer{
-		ctx: ctx, svc: opts.Service, table: table, file: info.File, log: log, action: action, rows: map[string]bool{},
-		progress: logging.NewProgress(log, "table restore in progress", info.EntityCount),
+	progress := logging.NewProgress(log, "table restore in progress", total)
+	var failed []FailedEntity
+	for _, s := range src.chain {
+		info, ok := s.table(table)
+		if !ok {
+			continue
+		}
+		files := []fileAction{{info.File, action}}
+		if info.DeletedFile != "" {
+			files = append(files, fileAction{info.DeletedFile, tables.Delete})
+		}
+		for _, f := range files {
+			w := &writer{
+				ctx: ctx, svc: opts.Service, table: table, file: src.file(s, f.name), log: log, action: f.action,
+				rows: map[string]bool{}, progress: progress,
+			}
+			err := writeFile(s.Dir, f.name, s.Manifest.FileHashes[f.name], w)
+			if err == nil {
+				err = w.flush()
+			}
+			result.Failed += w.result.Failed
+			result.Absent += w.result.Absent
+			if f.action == tables.Delete {
+				result.Deleted += w.result.Written
+			} else {
+				result.Written += w.result.Written
+			}
+			failed = append(failed, w.failed...)
+			if err != nil {
+				return result, failed, fmt.Errorf("restore table %q from %s: %w", table, src.file(s, f.name), err)
+			}
+		}
 	}
-	w.result.Table = table
-	w.result.Deleted = deleted
-
-	err := writeFile(opts.Input, info, m.FileHashes[info.File], w)
-	if err == nil {
-		err = w.flush()
-	}
-	if err != nil {
-		return w.result, w.failed, fmt.Errorf("restore table %q: %w", table, err)
-	}
-	log.Info().Int64("written", w.result.Written).Int64("deleted", deleted).Int64("failed", w.result.Failed).
+	log.Info().Int64("written", result.Written).Int64("deleted", result.Deleted).Int64("absent", result.Absent).Int64("failed", result.Failed).
 		Dur(logging.Duration, time.Since(start)).Msg("table restore finished")
-	return w.result, w.failed, nil
+	return result, failed, nil
+}
+
+// fileAction is a file of a backup and the write each of its lines makes.
+type fileAction struct {
+	name   string
+	action tables.Action
 }
 
 // writeFile streams the entities of a data file into w. The file was
 // verified already; it is hashed again on the way, and a different hash
 // stops the restore.
-func writeFile(dir string, info manifest.Table, wantSum string, w *writer) error {
-	d, err := manifest.OpenData(dir, info.File)
+func writeFile(dir, name, wantSum string, w *writer) error {
+	d, err := manifest.OpenData(dir, name)
 	if err != nil {
 		return err
 	}
@@ -222,7 +271,7 @@ func writeFile(dir string, info manifest.Table, wantSum string, w *writer) error
 		}
 	}
 	if d.Sum() != wantSum {
-		return fmt.Errorf("%s: %w", info.File, errChanged)
+		return fmt.Errorf("%s: %w", name, errChanged)
 	}
 	return nil
 }
