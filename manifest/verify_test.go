@@ -440,3 +440,58 @@ func replaceWithSymlink(t *testing.T, dir, name string) {
 		t.Fatal(err)
 	}
 }
+
+// addKeyFiles writes a keys file and a deleted file for Users into the
+// backup in dir, with correct hashes and counts, so that only their
+// content can be wrong.
+func addKeyFiles(t *testing.T, dir string, keys, deleted []string) {
+	t.Helper()
+	c, _ := codec.ByName(codec.NameJSONL)
+	keysSum, _ := writeDataFile(t, c, filepath.Join(dir, "Users.keys.jsonl"), keys)
+	deletedSum, _ := writeDataFile(t, c, filepath.Join(dir, "Users.deleted.jsonl"), deleted)
+	rewriteManifest(t, dir, func(m *manifest.Manifest) {
+		u := m.Tables["Users"]
+		u.KeysFile, u.KeyCount = "Users.keys.jsonl", int64(len(keys))
+		u.DeletedFile, u.DeletedCount, u.DeletesTracked = "Users.deleted.jsonl", int64(len(deleted)), true
+		m.Tables["Users"] = u
+		m.FileHashes[u.KeysFile] = keysSum
+		m.FileHashes[u.DeletedFile] = deletedSum
+	})
+}
+
+func key(rk string) string { return `{"PartitionKey":"p","RowKey":"` + rk + `"}` }
+
+func TestVerifyKeyFiles(t *testing.T) {
+	tests := []struct {
+		name          string
+		keys, deleted []string
+		want          []wantProblem
+	}{
+		{name: "good", keys: []string{key("a"), key("b"), key("z")}, deleted: []string{key("y")}},
+		{name: "data key not in key set", keys: []string{key("a")}, deleted: []string{},
+			want: []wantProblem{{"Users.jsonl", 2, "missing from Users.keys.jsonl"}}},
+		{name: "deleted key still alive", keys: []string{key("a"), key("b")}, deleted: []string{key("b")},
+			want: []wantProblem{{"Users.deleted.jsonl", 1, "also holds it"}}},
+		{name: "key line with properties", keys: []string{key("a"), `{"PartitionKey":"p","RowKey":"b","V":1}`}, deleted: []string{},
+			want: []wantProblem{{"Users.keys.jsonl", 2, "lists keys only"}}},
+		{name: "duplicate deleted key", keys: []string{key("a"), key("b")}, deleted: []string{key("y"), key("y")},
+			want: []wantProblem{{"Users.deleted.jsonl", 2, "duplicate key"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, _ := writeBackup(t, codec.NameJSONL, testTable{"Users", goodLines(2)})
+			addKeyFiles(t, dir, tt.keys, tt.deleted)
+			checkProblems(t, verify(t, dir, manifest.VerifyOptions{}), tt.want)
+		})
+	}
+}
+
+func TestVerifyChangedKeyFile(t *testing.T) {
+	dir, _ := writeBackup(t, codec.NameJSONL, testTable{"Users", goodLines(2)})
+	addKeyFiles(t, dir, []string{key("a"), key("b")}, []string{key("y")})
+	write(t, dir, "Users.deleted.jsonl", key("a")+"\n")
+	r := verify(t, dir, manifest.VerifyOptions{})
+	if r.OK() || !strings.Contains(r.Problems[0].Message, "SHA-256") || r.Problems[0].File != "Users.deleted.jsonl" {
+		t.Errorf("first problem is not the changed hash of the deleted file:%s", listProblems(r))
+	}
+}
