@@ -13,10 +13,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/authagonal/authagonal-tables/entity"
 	"github.com/authagonal/authagonal-tables/internal/azurite"
+	"github.com/authagonal/authagonal-tables/manifest"
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
@@ -152,13 +154,29 @@ func TestCLIRejectsBadArguments(t *testing.T) {
 		{"verify of missing folder", nil, []string{"verify", "/nonexistent/backup"}, "does not exist"},
 		{"unknown table in restore", []string{conn}, nil, "NotInBackup"},
 		{"unknown table in backup", []string{conn}, []string{"backup", "--tables", "NoSuchTableHere", "--output", "OUT"}, "NoSuchTableHere"},
+		{"overlap too small", []string{conn}, []string{"backup", "--incremental", "--overlap", "0s", "--output", "OUT"}, "invalid --overlap"},
+		{"overlap without incremental", []string{conn}, []string{"backup", "--overlap", "10m", "--output", "OUT"}, "add --incremental"},
+		{"no-track-deletes without incremental", []string{conn}, []string{"backup", "--no-track-deletes", "--output", "OUT"}, "add --incremental"},
+		{"bad --at", []string{conn}, []string{"restore", "--input", "OUT", "--at", "yesterday"}, `invalid --at "yesterday"`},
+		{"--at and --backup", []string{conn}, []string{"restore", "--input", "OUT", "--at", "2026-12-04T00:00:00Z", "--backup", "x"}, "give one of them"},
+		{"--backup not found", []string{conn}, nil, "no backup 20990101-000000"},
+		{"--at before every backup", []string{conn}, nil, "no backup in"},
+		{"--at with one backup folder", []string{conn}, nil, "one backup folder"},
+		{"list without folder", nil, []string{"list"}, "exactly one argument"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			args := tc.args
 			out := t.TempDir()
-			if tc.name == "unknown table in restore" {
+			switch tc.name {
+			case "unknown table in restore":
 				args = []string{"restore", "--input", makeBackup(t), "--tables", "NotInBackup"}
+			case "--backup not found":
+				args = []string{"restore", "--input", filepath.Dir(makeBackup(t)), "--backup", "20990101-000000"}
+			case "--at before every backup":
+				args = []string{"restore", "--input", filepath.Dir(makeBackup(t)), "--at", "2000-01-01T00:00:00Z"}
+			case "--at with one backup folder":
+				args = []string{"restore", "--input", makeBackup(t), "--at", "2099-01-01T00:00:00Z"}
 			}
 			for i, a := range args {
 				if a == "OUT" {
@@ -177,11 +195,13 @@ func TestCLIRejectsBadArguments(t *testing.T) {
 	}
 }
 
+var backupSeq atomic.Int64
+
 // makeBackup backs up a small table of its own through the binary and
 // returns the backup folder.
 func makeBackup(t *testing.T) string {
 	t.Helper()
-	table := fmt.Sprintf("Cli%d", len(t.Name())*1000+os.Getpid()%1000)
+	table := fmt.Sprintf("Cli%d%d", os.Getpid()%1000, backupSeq.Add(1))
 	seedTable(t, table, `{"PartitionKey":"p","RowKey":"r","V":"x"}`)
 	out := t.TempDir()
 	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + azurite.Shared(t).ConnectionString()},
@@ -509,4 +529,87 @@ func interruptAfter(t *testing.T, cmd *exec.Cmd, marker string) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 130 {
 		t.Fatalf("exit = %v, want code 130\n%s", err, logs.String())
 	}
+}
+
+func TestCLIIncrementalListVerifyRestore(t *testing.T) {
+	srv := azurite.Shared(t)
+	conn := "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()
+	table := fmt.Sprintf("CliChain%d", os.Getpid()%1000)
+	seedTable(t, table, `{"PartitionKey":"p","RowKey":"1","V":"one"}`, `{"PartitionKey":"p","RowKey":"2","V":"two"}`)
+	out := t.TempDir()
+
+	wantCode(t, runBinary(t, []string{conn}, "backup", "--tables", table, "--output", out, "--gzip"), 0)
+	svc, err := srv.Service()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := tables.NewBatch(table)
+	b.Add(svc.Account().Endpoint, tables.Operation{Action: tables.Delete, Entity: &entity.Entity{PartitionKey: "p", RowKey: "1"}})
+	if err := svc.SubmitBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, []string{conn}, "backup", "--incremental", "--tables", table, "--output", out, "--gzip")
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stdout, "Incremental backup (after ") {
+		t.Errorf("backup summary does not name the parent:\n%s", r.stdout)
+	}
+	// A temporary folder left by a killed backup is listed as incomplete.
+	if err := os.Mkdir(filepath.Join(out, ".tmp-20261204-235959-abcdef"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	r = runBinary(t, nil, "list", out)
+	wantCode(t, r, 0)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[1], "full") || !strings.Contains(lines[2], "incremental") || !strings.HasSuffix(lines[3], "incomplete") {
+		t.Errorf("list output:\n%s", r.stdout)
+	}
+	r = runBinary(t, nil, "list", "--json", out)
+	wantCode(t, r, 0)
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 3 || rows[1]["deleted"] != float64(1) {
+		t.Errorf("list --json: %v\n%s", err, r.stdout)
+	}
+
+	r = runBinary(t, nil, "verify", out)
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stdout, "OK: 2 backup(s)") {
+		t.Errorf("verify of the folder:\n%s", r.stdout)
+	}
+
+	target, err := azurite.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Stop()
+	tconn := "STORAGE_CONNECTION_STRING=" + target.ConnectionString()
+	r = runBinary(t, []string{tconn}, "restore", "--input", out, "--dry-run")
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stdout, "Backups applied, in order:") {
+		t.Errorf("dry run does not print the chain:\n%s", r.stdout)
+	}
+	wantCode(t, runBinary(t, []string{tconn}, "restore", "--input", out), 0)
+	got, err := target.RawEntities(context.Background(), table)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("restored %d entities (%v), want 1", len(got), err)
+	}
+
+	// Clean with one incremental folder would wipe what did not change.
+	entries, _ := manifest.Scan(out)
+	r = runBinary(t, []string{tconn}, "restore", "--input", entries[1].Dir, "--mode", "clean")
+	wantCode(t, r, 1)
+	if got, _ := target.RawEntities(context.Background(), table); len(got) != 1 {
+		t.Errorf("a rejected clean restore changed the table: %d entities", len(got))
+	}
+
+	// A missing parent fails verify of the folder and the restore.
+	if err := os.RemoveAll(entries[0].Dir); err != nil {
+		t.Fatal(err)
+	}
+	r = runBinary(t, nil, "verify", out)
+	wantCode(t, r, 1)
+	if !strings.Contains(r.stdout, "parent backup "+entries[0].Name+" is missing") {
+		t.Errorf("verify does not report the missing parent:\n%s", r.stdout)
+	}
+	wantCode(t, runBinary(t, []string{tconn}, "restore", "--input", out), 1)
 }
