@@ -14,8 +14,8 @@ import (
 	"github.com/authagonal/authagonal-tables/manifest"
 )
 
-// source is what a restore applies: the backups of a chain, oldest first,
-// or one backup folder on its own.
+// source is the list of backups a restore applies: the backups of a chain,
+// oldest first, or one backup folder on its own.
 type source struct {
 	dir   string
 	chain []*step

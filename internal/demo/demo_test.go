@@ -166,6 +166,8 @@ func fakeTool(args []string, drop bool) error {
 	tableList := fs.String("tables", "", "")
 	fs.Bool("gzip", false, "")
 	fs.Bool("include-signing-keys", false, "")
+	incremental := fs.Bool("incremental", false, "")
+	fs.String("overlap", "", "")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -181,16 +183,24 @@ func fakeTool(args []string, drop bool) error {
 		if *tableList != "" {
 			names = strings.Split(*tableList, ",")
 		}
-		return fakeBackup(ctx, svc, filepath.Join(*output, "backup"), names, drop)
+		// The fake incremental is a whole copy, which a restore of the
+		// newest folder alone turns into the same state as a chain.
+		dir := filepath.Join(*output, "backup")
+		if *incremental {
+			dir += "-incr"
+		}
+		return fakeBackup(ctx, svc, dir, names, drop)
 	case "verify":
-		_, err := os.Stat(filepath.Join(fs.Arg(0), "Users.jsonl"))
+		_, err := os.Stat(filepath.Join(fs.Arg(0), "backup-incr", "Users.jsonl"))
 		return err
+	case "list":
+		return nil
 	case "restore":
 		svc, err := connect(*connection)
 		if err != nil {
 			return err
 		}
-		return fakeRestore(ctx, svc, *input)
+		return fakeRestore(ctx, svc, filepath.Join(*input, "backup-incr"))
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }

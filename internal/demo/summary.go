@@ -17,6 +17,9 @@ type summary struct {
 	notCompared []string
 	backupDir   string
 	backupBytes int64
+	// changes are those made between the full and the incremental backup.
+	changes          changeStats
+	incrementalBytes int64
 	// backupKept is set when the backup folder outlives the demo.
 	backupKept bool
 	steps      *stepTimer
@@ -40,7 +43,9 @@ func printSummary(w io.Writer, s summary) {
 	if !s.backupKept {
 		where = "(removed at exit; run with -keep to keep it)"
 	}
-	fmt.Fprintf(w, "backup:   %s (%d bytes) %s\n", formatBytes(s.backupBytes), s.backupBytes, where)
+	fmt.Fprintf(w, "full:     %s (%d bytes) %s\n", formatBytes(s.backupBytes), s.backupBytes, where)
+	fmt.Fprintf(w, "changes:  %s, then an incremental of %s\n", s.changes, formatBytes(s.incrementalBytes))
+	fmt.Fprintln(w, "restore:  the chain (full, then incremental) into an empty account")
 	fmt.Fprintf(w, "time:     %s\n", formatSteps(s.steps))
 	if len(s.notCompared) > 0 {
 		fmt.Fprintf(w, "not compared, because the backup leaves them out by default: %s\n", strings.Join(s.notCompared, ", "))
