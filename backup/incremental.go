@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,11 @@ type tableJob struct {
 	fullReason string
 	// base is the earlier copy of the table that this one follows, or nil.
 	base *baseCopy
+	// previous lists the files that together hold every key a restore of
+	// the chain up to base can leave in the table: the key set of the
+	// newest copy that recorded one, and the data files of every copy
+	// after it. Without an earlier key set it lists every copy's data.
+	previous []keySource
 	// keyScan asks for a keys-only scan of the whole table, so that the
 	// backup records the complete key set although it copies only changes.
 	keyScan bool
@@ -38,9 +44,12 @@ type baseCopy struct {
 	table manifest.Table
 }
 
-// hasKeys reports whether the copy recorded the table's complete key set,
-// which the deletes are computed against.
-func (b *baseCopy) hasKeys() bool { return b != nil && b.table.KeysFile != "" }
+// keySource is a file of an earlier backup whose keys the deletes are
+// computed against.
+type keySource struct {
+	entry *manifest.Entry
+	file  string
+}
 
 // incremental is what an incremental backup follows: the newest backup in
 // the output folder, its chain and the marks.
@@ -93,17 +102,36 @@ func prepareIncremental(opts Options, log zerolog.Logger) (*incremental, error) 
 	return inc, nil
 }
 
-// base returns the newest copy of table in the parent's chain, or nil.
-func (inc *incremental) base(table string) *baseCopy {
-	for i := len(inc.chain) - 1; i >= 0; i-- {
-		m := inc.chain[i].Manifest
-		for name, t := range m.Tables {
+// copies returns the copies of table in the parent's chain, oldest first.
+func (inc *incremental) copies(table string) []*baseCopy {
+	var out []*baseCopy
+	for _, e := range inc.chain {
+		for name, t := range e.Manifest.Tables {
 			if strings.EqualFold(name, table) {
-				return &baseCopy{entry: inc.chain[i], table: t}
+				out = append(out, &baseCopy{entry: e, table: t})
 			}
 		}
 	}
-	return nil
+	return out
+}
+
+// keySources returns the files whose keys, together, are a superset of
+// the keys a restore of copies leaves in the table: the newest key set,
+// and the data of each later copy. A copy taken with --no-track-deletes
+// has no key set, so its data stands in for it, and the next incremental
+// that tracks deletes still finds every delete since the last key set.
+func keySources(copies []*baseCopy) []keySource {
+	var sources []keySource
+	for i := len(copies) - 1; i >= 0; i-- {
+		c := copies[i]
+		if c.table.KeysFile != "" {
+			sources = append(sources, keySource{entry: c.entry, file: c.table.KeysFile})
+			break
+		}
+		sources = append(sources, keySource{entry: c.entry, file: c.table.File})
+	}
+	slices.Reverse(sources) // oldest first, the order the files were written
+	return sources
 }
 
 // job decides how an incremental backs up table. A table is copied from
@@ -112,8 +140,12 @@ func (inc *incremental) base(table string) *baseCopy {
 // deletes are computed against the chain's newest copy of the table when
 // that copy recorded its key set.
 func (inc *incremental) job(table string, overlap time.Duration, trackDeletes bool, log zerolog.Logger) tableJob {
-	base := inc.base(table)
-	job := tableJob{name: table, base: base}
+	copies := inc.copies(table)
+	var base *baseCopy
+	if len(copies) > 0 {
+		base = copies[len(copies)-1]
+	}
+	job := tableJob{name: table, base: base, previous: keySources(copies)}
 	mark, hasMark := inc.marks.Lookup(table)
 	var from time.Time
 	switch {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authagonal/authagonal-tables/backup"
+	"github.com/authagonal/authagonal-tables/entity"
 	"github.com/authagonal/authagonal-tables/internal/azurite"
 	"github.com/authagonal/authagonal-tables/manifest"
 	"github.com/authagonal/authagonal-tables/tables"
@@ -259,6 +260,46 @@ func TestNoTrackDeletesSkipsKeyScan(t *testing.T) {
 	tt := res.Manifest.Tables[table]
 	if res.Manifest.TrackDeletes || tt.KeysFile != "" || tt.DeletedFile != "" || tt.DeletesTracked {
 		t.Errorf("manifest %+v, table %+v; want no key set and no deletes", res.Manifest.TrackDeletes, tt)
+	}
+}
+
+func TestTrackedIncrementalCatchesUpOnDeletes(t *testing.T) {
+	svc := service(t)
+	table := uniqueName("CatchUp")
+	seed(t, svc, table, `{"PartitionKey":"p","RowKey":"1"}`, `{"PartitionKey":"p","RowKey":"2"}`)
+	out := t.TempDir()
+	if _, _, err := run(t, backup.Options{Tables: []string{table}, Output: out}); err != nil {
+		t.Fatal(err)
+	}
+	// p/1 goes and p/3 comes while deletes are not tracked; then p/3 goes
+	// too. The next incremental that tracks deletes must record both.
+	deleteKey(t, svc, table, "p", "1")
+	seed(t, svc, table, `{"PartitionKey":"p","RowKey":"3"}`)
+	if _, _, err := run(t, backup.Options{Tables: []string{table}, Output: out, Incremental: true, Overlap: time.Nanosecond, NoTrackDeletes: true}); err != nil {
+		t.Fatal(err)
+	}
+	deleteKey(t, svc, table, "p", "3")
+	res, _, err := run(t, backup.Options{Tables: []string{table}, Output: out, Incremental: true, Overlap: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tt := res.Manifest.Tables[table]
+	if !tt.DeletesTracked {
+		t.Fatalf("deletes not tracked after an untracked incremental: %+v", tt)
+	}
+	got := readLines(t, filepath.Join(res.Dir, tt.DeletedFile))
+	want := []string{`{"PartitionKey":"p","RowKey":"1"}`, `{"PartitionKey":"p","RowKey":"3"}`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("deleted keys = %v, want %v", got, want)
+	}
+}
+
+func deleteKey(t *testing.T, svc *tables.Service, table, pk, rk string) {
+	t.Helper()
+	b := tables.NewBatch(table)
+	b.Add(svc.Account().Endpoint, tables.Operation{Action: tables.Delete, Entity: &entity.Entity{PartitionKey: pk, RowKey: rk}})
+	if err := svc.SubmitBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
 	}
 }
 

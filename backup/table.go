@@ -158,7 +158,7 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 		t.BaseBackupID = job.base.entry.ID()
 	}
 	writeKeys := job.watermark == nil || job.keyScan
-	deletes := job.base.hasKeys() && writeKeys
+	deletes := len(job.previous) > 0 && writeKeys
 
 	var err error
 	if files.data, err = createOutput(dir, t.File, opts.Codec); err != nil {
@@ -257,7 +257,7 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 		if files.deleted, err = createOutput(dir, t.DeletedFile, opts.Codec); err != nil {
 			return t, err
 		}
-		if err := writeDeleted(job.base, seen, files.deleted); err != nil {
+		if err := writeDeleted(job.previous, seen, files.deleted); err != nil {
 			return t, err
 		}
 		t.DeletedCount = files.deleted.count
@@ -266,14 +266,24 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 	return t, nil
 }
 
-// writeDeleted writes each key of the base copy's key set that is not in
-// seen. The base's key file is hashed on the way and must match its
-// manifest, so that a damaged file cannot invent or hide deletes.
-func writeDeleted(base *baseCopy, seen map[[16]byte]struct{}, out *output) error {
-	name := base.table.KeysFile
-	d, err := manifest.OpenData(base.entry.Dir, name)
+// writeDeleted writes each key of the earlier files that is not in seen,
+// once. Each file is hashed on the way and must match its manifest, so
+// that a damaged file cannot invent or hide deletes.
+func writeDeleted(sources []keySource, seen map[[16]byte]struct{}, out *output) error {
+	written := map[[16]byte]struct{}{}
+	for _, src := range sources {
+		if err := writeDeletedFrom(src, seen, written, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeDeletedFrom(src keySource, seen, written map[[16]byte]struct{}, out *output) error {
+	id := src.entry.ID()
+	d, err := manifest.OpenData(src.entry.Dir, src.file)
 	if err != nil {
-		return fmt.Errorf("read the key set of backup %s: %w", base.entry.ID(), err)
+		return fmt.Errorf("read the keys of backup %s: %w", id, err)
 	}
 	defer d.Close()
 	for {
@@ -282,18 +292,23 @@ func writeDeleted(base *baseCopy, seen map[[16]byte]struct{}, out *output) error
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read the key set of backup %s: %w; verify that backup, or take a full backup", base.entry.ID(), err)
+			return fmt.Errorf("read the keys of backup %s: %w; verify that backup, or take a full backup", id, err)
 		}
 		k := e.Key()
-		if _, ok := seen[k.Digest()]; ok {
+		digest := k.Digest()
+		if _, ok := seen[digest]; ok {
 			continue
 		}
+		if _, ok := written[digest]; ok {
+			continue
+		}
+		written[digest] = struct{}{}
 		if err := out.writeKey(k); err != nil {
 			return err
 		}
 	}
-	if want := base.entry.Manifest.FileHashes[name]; d.Sum() != want {
-		return fmt.Errorf("the key set %s of backup %s does not match its manifest's SHA-256; verify that backup, or take a full backup", name, base.entry.ID())
+	if want := src.entry.Manifest.FileHashes[src.file]; d.Sum() != want {
+		return fmt.Errorf("%s of backup %s does not match its manifest's SHA-256; verify that backup, or take a full backup", src.file, id)
 	}
 	return nil
 }
@@ -348,7 +363,7 @@ func describeJob(job tableJob) string {
 	default:
 		s = "all entities"
 	}
-	if job.base.hasKeys() && (job.watermark == nil || job.keyScan) {
+	if job.base != nil && (job.watermark == nil || job.keyScan) {
 		s += ", deletes since " + job.base.entry.ID()
 	}
 	return s
