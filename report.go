@@ -137,16 +137,20 @@ func printRestoreSummary(env *environment, res *restore.Result) {
 	if len(res.Tables) == 0 {
 		return
 	}
-	t := table{header: []string{"TABLE", "WRITTEN", "DELETED", "FAILED"}}
-	var written, deleted, failed int64
+	t := table{header: []string{"TABLE", "WRITTEN", "DELETED", "ABSENT", "FAILED"}}
+	var written, deleted, absent, failed int64
 	for _, r := range res.Tables {
 		written += r.Written
 		deleted += r.Deleted
+		absent += r.Absent
 		failed += r.Failed
-		t.add(r.Table, r.Written, r.Deleted, r.Failed)
+		t.add(r.Table, r.Written, r.Deleted, r.Absent, r.Failed)
 	}
-	t.add("TOTAL", written, deleted, failed)
+	t.add("TOTAL", written, deleted, absent, failed)
 	t.print(env.stdout)
+	if absent > 0 {
+		fmt.Fprintln(env.stdout, "ABSENT counts recorded deletes of entities the table did not hold; nothing was lost.")
+	}
 }
 
 // printFolderReport prints the verification of a folder of backups: a row
