@@ -53,6 +53,10 @@ type Options struct {
 	Log zerolog.Logger
 }
 
+// LockFile is the name of the file in the output folder that a running
+// backup holds locked.
+const LockFile = ".lock"
+
 // Result describes a finished backup.
 type Result struct {
 	// Dir is the backup folder; empty for a dry run.
@@ -103,6 +107,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !opts.DryRun {
+		if err := fsutil.MkdirAll(opts.Output); err != nil {
+			return nil, fmt.Errorf("create output folder: %w", err)
+		}
+		// Two backups into one folder would race on the marks, and an
+		// incremental could follow a parent that is still being written.
+		unlock, err := fsutil.Lock(filepath.Join(opts.Output, LockFile))
+		if errors.Is(err, fsutil.ErrLocked) {
+			return nil, fmt.Errorf("another backup is writing to %s; wait for it to finish, or give this one another --output", opts.Output)
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	var inc *incremental
 	if opts.Incremental {
 		if inc, err = prepareIncremental(opts, log); err != nil {
@@ -120,9 +139,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, dryRun(ctx, opts, p, jobs)
 	}
 
-	if err := fsutil.MkdirAll(opts.Output); err != nil {
-		return nil, fmt.Errorf("create output folder: %w", err)
-	}
 	warnLeftovers(opts.Output, log)
 	suffix := ""
 	if opts.Incremental {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -368,5 +369,38 @@ func TestTimestampFilterBoundary(t *testing.T) {
 	}
 	if n := count(stamp.Add(2 * time.Millisecond)); n != 0 {
 		t.Errorf("watermark after the Timestamp selects %d entities, want 0", n)
+	}
+}
+
+func TestBackupRejectsConcurrentRun(t *testing.T) {
+	svc := service(t)
+	table := uniqueName("Locked")
+	seed(t, svc, table, `{"PartitionKey":"p","RowKey":"1"}`)
+	out := t.TempDir()
+	// Another process holds the lock, as a backup still running from the
+	// last cron slot would.
+	holder := exec.Command("flock", "--no-fork", filepath.Join(out, backup.LockFile), "sleep", "30")
+	if err := holder.Start(); err != nil {
+		t.Fatalf("flock(1) is needed to hold the lock from another process: %v", err)
+	}
+	defer func() {
+		holder.Process.Kill()
+		holder.Wait()
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, _, err := run(t, backup.Options{Tables: []string{table}, Output: out})
+		if err != nil && strings.Contains(err.Error(), "another backup is writing") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backup while the lock is held: err = %v, want a rejection", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	holder.Process.Kill()
+	holder.Wait()
+	if _, _, err := run(t, backup.Options{Tables: []string{table}, Output: out}); err != nil {
+		t.Errorf("backup after the lock was released: %v", err)
 	}
 }
