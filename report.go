@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -107,6 +108,9 @@ func printVerifyReport(env *environment, r *manifest.Report) {
 		tw.Flush()
 		if r.OK() {
 			fmt.Fprintf(env.stdout, "OK: %d table(s), %d entities, %d bytes verified\n", len(r.Tables), entities, bytes)
+			if m := r.Manifest; m != nil && m.Mode == manifest.ModeIncremental {
+				fmt.Fprintf(env.stdout, "This is an incremental backup: verify the folder that holds it, %s, to check its chain too.\n", filepath.Dir(filepath.Clean(r.Dir)))
+			}
 			return
 		}
 	}
