@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -299,7 +300,7 @@ func TestChainConcurrentWrites(t *testing.T) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	var writes int
+	var rounds atomic.Int64
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -310,18 +311,29 @@ func TestChainConcurrentWrites(t *testing.T) {
 			h.upsert(name, fmt.Sprintf(`{"PartitionKey":"%s","RowKey":"new%05d","W":%d}`, pk, i, i))
 			h.upsert(name, fmt.Sprintf(`{"PartitionKey":"p%02d","RowKey":"%05d","V":-1}`, (i*3)%20, (i*3)%initial))
 			h.remove(name, fmt.Sprintf("p%02d/%05d", (i*11+5)%20, (i*11+5)%initial))
-			writes++
+			rounds.Add(1)
 		}
 	}()
-	// Let the writer run before, during and after the full backup.
-	time.Sleep(200 * time.Millisecond)
+	// Let the writer run before, during and after the full backup. Waiting
+	// for rounds rather than for time keeps the test meaningful on a
+	// loaded machine.
+	waitRounds := func(n int64) {
+		target := rounds.Load() + n
+		for rounds.Load() < target {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitRounds(5)
+	before := rounds.Load()
 	h.backup(false)
-	time.Sleep(200 * time.Millisecond)
+	during := rounds.Load() - before
+	waitRounds(5)
 	stop()
 	wg.Wait()
-	if writes < 10 {
-		t.Fatalf("the writer made only %d rounds of changes; the test proves nothing", writes)
+	if during < 1 {
+		t.Fatalf("the writer made no change while the full backup ran; the test proves nothing")
 	}
+	t.Logf("%d rounds of changes, %d of them during the full backup", rounds.Load(), during)
 	incr := h.backup(true)
 	h.checkRestore(incr, restore.Options{})
 }
