@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/authagonal/authagonal-tables/internal/logging"
+	"github.com/authagonal/authagonal-tables/restore"
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
@@ -76,6 +77,12 @@ func serviceFlags() []cli.Flag {
 			Usage:   "maximum delay between tries, a `DURATION` such as 30s",
 			EnvVars: []string{"AUTHAGONAL_TABLES_MAX_RETRY_DELAY"},
 		},
+		&cli.IntFlag{
+			Name:    "parallel",
+			Value:   restore.DefaultParallel,
+			Usage:   "`N` requests in flight at once: tables and key ranges scanned by backup, batches written by restore",
+			EnvVars: []string{"AUTHAGONAL_TABLES_PARALLEL"},
+		},
 		&cli.DurationFlag{
 			Name:    "try-timeout",
 			Value:   tables.DefaultTryTimeout,
@@ -119,6 +126,19 @@ func connect(env *environment, c *cli.Context) (*tables.Service, error) {
 		TryTimeout:    c.Duration("try-timeout"),
 		Log:           env.log,
 	})
+}
+
+// maxParallel caps --parallel, so that a typo such as 1000 cannot open a
+// thousand connections to the service.
+const maxParallel = 64
+
+// parallel returns the --parallel value after checking it.
+func parallel(c *cli.Context) (int, error) {
+	n := c.Int("parallel")
+	if n < 1 || n > maxParallel {
+		return 0, fmt.Errorf("invalid --parallel %d: expected 1 to %d%s", n, maxParallel, fromEnvironment(c, "parallel"))
+	}
+	return n, nil
 }
 
 // tableList parses the --tables flag; nil means the flag was not given.

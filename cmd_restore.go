@@ -81,20 +81,25 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
+			workers, err := parallel(c)
+			if err != nil {
+				return err
+			}
 			svc, err := connect(env, c)
 			if err != nil {
 				return err
 			}
 			res, err := restore.Run(c.Context, restore.Options{
-				Service: svc,
-				Input:   input,
-				At:      at,
-				Backup:  strings.TrimSpace(c.String("backup")),
-				Mode:    mode,
-				Tables:  names,
-				DryRun:  c.Bool("dry-run"),
-				Stdout:  env.stdout,
-				Log:     env.log,
+				Service:  svc,
+				Input:    input,
+				At:       at,
+				Backup:   strings.TrimSpace(c.String("backup")),
+				Mode:     mode,
+				Tables:   names,
+				Parallel: workers,
+				DryRun:   c.Bool("dry-run"),
+				Stdout:   env.stdout,
+				Log:      env.log,
 			})
 			if res != nil {
 				printRestoreSummary(env, res)

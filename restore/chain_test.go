@@ -201,6 +201,9 @@ func TestChainRestoresEveryPoint(t *testing.T) {
 			for _, id := range []string{full, incr1, incr2, incr3} {
 				h.checkRestore(id, restore.Options{})
 			}
+			// With many batches in flight, each backup's lines still land
+			// after the earlier backup's: the newest version of a key wins.
+			h.checkRestore(incr3, restore.Options{Parallel: 32})
 			// --at picks the newest backup at or before the time.
 			at := readManifest(t, filepath.Join(h.output, incr2)).BackupTimestamp.Add(time.Millisecond)
 			h.checkRestore(incr2, restore.Options{At: at})

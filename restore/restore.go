@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"sync"
 	"strings"
 	"time"
 
@@ -58,6 +60,9 @@ type Options struct {
 	// DryRun verifies the backup and prints what would be written and
 	// deleted, without writing anything.
 	DryRun bool
+	// Parallel is the number of batches in flight at once, across tables;
+	// zero means DefaultParallel.
+	Parallel int
 	// Stdout receives the dry-run listing.
 	Stdout io.Writer
 	Log    zerolog.Logger
@@ -152,29 +157,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	start := time.Now()
-	res := &Result{}
-	for i, name := range names {
-		tr, failed, err := restoreTable(ctx, opts, src, name)
-		res.Tables = append(res.Tables, tr)
-		res.Failed = append(res.Failed, failed...)
-		if err != nil && ctx.Err() != nil {
-			state := "is partly restored"
-			if errors.Is(err, errEmptying) {
-				state = "was being emptied for the clean restore: some of its entities are deleted and none from the backup are written yet"
-			}
-			// NOTE: the batch in flight when the signal arrived may have
-			// been applied although it is not counted.
-			return res, fmt.Errorf("restore interrupted: table %q %s, and %d table(s) after it were not started; run the same restore command again to complete it: %w",
-				name, state, len(names)-i-1, ctx.Err())
-		}
-		var be *tables.BatchError
-		if errors.As(err, &be) && be.Unreachable {
-			return res, fmt.Errorf("restore stopped: table %q is partly restored and %d table(s) after it were not started; run the same restore command again once the service is reachable: %w",
-				name, len(names)-i-1, err)
-		}
-		if err != nil {
-			return res, err
-		}
+	res, err := restoreTables(ctx, opts, src, names)
+	if err != nil {
+		return res, err
 	}
 	var written, deleted int64
 	for _, t := range res.Tables {
@@ -186,6 +171,99 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, &PartialError{Failed: res.Failed}
 	}
 	return res, nil
+}
+
+// restoreTables restores the tables, as many at once as opts.Parallel, and
+// all of them sharing opts.Parallel batches in flight. The first error
+// that stops a table stops the others.
+func restoreTables(parent context.Context, opts Options, src *source, names []string) (*Result, error) {
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	slots := newSlots(parallel)
+
+	type outcome struct {
+		result  TableResult
+		failed  []FailedEntity
+		err     error
+		started bool
+	}
+	outcomes := make([]outcome, len(names))
+	tablesAtOnce := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		select {
+		case tablesAtOnce <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		outcomes[i].started = true
+		go func() {
+			defer func() {
+				<-tablesAtOnce
+				wg.Done()
+			}()
+			o := &outcomes[i]
+			o.result, o.failed, o.err = restoreTable(ctx, opts, src, name, slots)
+			if o.err != nil {
+				cancel(o.err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	res := &Result{}
+	var firstErr error
+	var firstTable string
+	notStarted := 0
+	for i, o := range outcomes {
+		if !o.started {
+			notStarted++
+			continue
+		}
+		res.Tables = append(res.Tables, o.result)
+		res.Failed = append(res.Failed, o.failed...)
+		// The error of the table that failed first explains the others,
+		// which stopped because of it.
+		if o.err != nil && (firstErr == nil || errors.Is(context.Cause(ctx), o.err)) {
+			firstErr, firstTable = o.err, names[i]
+		}
+	}
+	sort.SliceStable(res.Failed, func(i, j int) bool {
+		a, b := res.Failed[i], res.Failed[j]
+		if a.Table != b.Table {
+			return a.Table < b.Table
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	if firstErr == nil {
+		return res, nil
+	}
+	if parent.Err() != nil {
+		state := "are partly restored"
+		if errors.Is(firstErr, errEmptying) {
+			state = "are partly restored; a table being emptied for the clean restore has some of its entities deleted and none from the backup written yet"
+		}
+		// NOTE: a batch in flight when the signal arrived may have been
+		// applied although it is not counted.
+		return res, fmt.Errorf("restore interrupted: the tables started %s, and %d table(s) were not started; run the same restore command again to complete it: %w",
+			state, notStarted, parent.Err())
+	}
+	var be *tables.BatchError
+	if errors.As(firstErr, &be) && be.Unreachable {
+		return res, fmt.Errorf("restore stopped: the tables started are partly restored and %d table(s) were not started; run the same restore command again once the service is reachable: %w",
+			notStarted, firstErr)
+	}
+	return res, fmt.Errorf("restore stopped at table %q: %w", firstTable, firstErr)
 }
 
 // dryRun prints the backups that would be applied and, per table, the
