@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -46,8 +45,8 @@ EXAMPLES:
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list the tables and their entity counts; write nothing"},
 			&cli.BoolFlag{Name: "incremental", Usage: "copy only the entities changed since each table's last backup, and the deletes", EnvVars: []string{"BACKUP_INCREMENTAL"}},
-			&cli.DurationFlag{Name: "overlap", Value: backup.DefaultOverlap, Usage: "safety margin taken off each table's mark, for clock differences between the service's nodes (such as 5m)", EnvVars: []string{"BACKUP_OVERLAP"}},
-			&cli.BoolFlag{Name: "no-track-deletes", Usage: "skip the key scan of an incremental; deleted entities then come back on a restore of the chain"},
+			&cli.DurationFlag{Name: "overlap", Value: backup.DefaultOverlap, Usage: "safety margin, a `DURATION` such as 5m, taken off each table's mark for clock differences between the service's nodes", EnvVars: []string{"BACKUP_OVERLAP"}},
+			&cli.BoolFlag{Name: "no-track-deletes", Usage: "skip the key scan of an incremental; until a later incremental without this flag, a restore of the chain brings back entities deleted since the last key set", EnvVars: []string{"BACKUP_NO_TRACK_DELETES"}},
 			&cli.BoolFlag{
 				Name:    "include-signing-keys",
 				Usage:   "also back up SigningKeys; the backup then contains the JWT signing private key",
@@ -67,7 +66,9 @@ EXAMPLES:
 				return fmt.Errorf("invalid --overlap %s: give a duration from 1s to 24h, such as 5m%s", overlap, fromEnvironment(c, "overlap"))
 			}
 			if !c.Bool("incremental") && (c.IsSet("overlap") || c.Bool("no-track-deletes")) {
-				return errors.New("--overlap and --no-track-deletes apply to incremental backups only; add --incremental")
+				// Not an error: a cron environment may set BACKUP_OVERLAP for
+				// the hourly incrementals and run the daily full in it too.
+				env.log.Info().Msg("--overlap and --no-track-deletes apply to incremental backups only; ignored for this full backup")
 			}
 			svc, err := connect(env, c)
 			if err != nil {

@@ -67,7 +67,7 @@ func printBackupSummary(env *environment, res *backup.Result) {
 		if info.Watermark != nil {
 			copied = "changes"
 		}
-		if m.Mode == manifest.ModeIncremental && info.DeletedFile == "" {
+		if m.Mode == manifest.ModeIncremental && info.BaseBackupID != "" && !info.DeletesTracked {
 			copied += ", deletes not tracked"
 		}
 		t.add(name, info.EntityCount, info.DeletedCount, info.Bytes, fmt.Sprintf("%.1f", info.DurationSeconds), copied)

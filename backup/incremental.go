@@ -71,7 +71,7 @@ func prepareIncremental(opts Options, log zerolog.Logger) (*incremental, error) 
 	}
 	inc.marks = marks
 	if legacy {
-		log.Info().Time("mark", marks.Others.ServiceTime).
+		log.Info().Str("mark", marks.Others.ServiceTime.Format("2006-01-02T15:04:05.0000000Z")).
 			Msg(MarksFile + " holds a single timestamp, as the .NET backup tool writes; using it as the mark of every table")
 	}
 
@@ -153,6 +153,13 @@ func (inc *incremental) job(table string, overlap time.Duration, trackDeletes bo
 		job.fullReason = "no mark in " + MarksFile + " for this table"
 	case mark.BackupID != "" && base == nil:
 		job.fullReason = fmt.Sprintf("its last backup, %s, is not in the chain this incremental follows", mark.BackupID)
+	case base != nil && mark.BackupID == "":
+		// A .NET mark: it names no backup, so the older of it and the
+		// chain's last copy loses nothing.
+		from = mark.ServiceTime
+		if st := base.table.ServiceTime; st != nil && st.Before(from) {
+			from = *st
+		}
 	case base != nil && mark.BackupID != base.entry.ID():
 		// The marks file lags behind the backups, as when a run was
 		// stopped between writing its manifest and its marks, or it was

@@ -99,6 +99,10 @@ func parseMarks(data []byte) (*Marks, bool, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(text)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
+		var perr *time.ParseError
+		if errors.As(err, &perr) {
+			return nil, false, fmt.Errorf("invalid time %q: expected an RFC 3339 time such as 2026-12-04T02:00:01Z", strings.Trim(perr.Value, `"`))
+		}
 		return nil, false, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if m.FormatVersion != marksVersion {

@@ -114,6 +114,11 @@ func Scan(dir string) ([]*Entry, error) {
 // second backup of the same second gets, then by name.
 func (e *Entry) before(o *Entry) bool {
 	ti, tj := e.time(), o.time()
+	if ti.IsZero() || tj.IsZero() {
+		// A folder named like a backup id with an impossible time, such
+		// as minute 60, sorts by name among the others.
+		return strings.TrimPrefix(e.Name, TempPrefix) < strings.TrimPrefix(o.Name, TempPrefix)
+	}
 	if !ti.Equal(tj) {
 		return ti.Before(tj)
 	}
@@ -172,11 +177,12 @@ func Newest(entries []*Entry) *Entry {
 }
 
 // NewestAt returns the newest complete backup that started at or before t,
-// or nil.
+// or nil. Start times count to the second, as backup ids and list show
+// them, so a time copied from list selects that backup.
 func NewestAt(entries []*Entry, t time.Time) *Entry {
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
-		if e.Status == Complete && !e.Manifest.BackupTimestamp.After(t) {
+		if e.Status == Complete && !e.Manifest.BackupTimestamp.Truncate(time.Second).After(t) {
 			return e
 		}
 	}

@@ -27,7 +27,7 @@ func Chain(entries []*Entry, target *Entry) ([]*Entry, []Problem) {
 		switch {
 		case !ok:
 			return nil, []Problem{{File: cur.Name, Message: fmt.Sprintf(
-				"its parent backup %s is missing from the folder, so the chain is broken and the changes before %s cannot be restored; put %s back, or restore an earlier backup", id, cur.Name, id)}}
+				"its parent backup %s is missing from the folder, so the chain is broken and %s cannot be restored; put %s back, or restore a backup whose chain does not need it", id, cur.Name, id)}}
 		case parent.Status != Complete:
 			return nil, []Problem{{File: cur.Name, Message: fmt.Sprintf(
 				"its parent backup %s is %s (%v), so the chain is broken; restore an earlier backup", id, parent.Status, parent.Err)}}
@@ -54,11 +54,9 @@ func Chain(entries []*Entry, target *Entry) ([]*Entry, []Problem) {
 // a restore through it may not match the source, such as deletes that
 // were not tracked.
 func CheckChain(chain []*Entry) (problems []Problem, warnings []string) {
-	type last struct {
-		entry *Entry
-		table Table
-	}
+
 	previous := map[string]last{}
+	untracked := map[string][]string{}
 	for _, b := range chain {
 		m := b.Manifest
 		for _, name := range m.TableNames() {
@@ -78,12 +76,18 @@ func CheckChain(chain []*Entry) (problems []Problem, warnings []string) {
 					"table %s holds the changes since %s, but the previous backup of it, %s, ends at %s: the changes in between are in no backup",
 					name, formatTime(*t.Watermark), prev.entry.ID(), formatTime(*prev.table.ServiceTime))})
 			}
-			if hasPrev && m.Mode == ModeIncremental && !t.DeletesTracked {
-				warnings = append(warnings, fmt.Sprintf(
-					"%s: deletes from table %s since backup %s were not tracked; entities deleted in that time come back with this restore",
+			key := strings.ToLower(name)
+			switch {
+			case hasPrev && m.Mode == ModeIncremental && !t.DeletesTracked:
+				untracked[key] = append(untracked[key], fmt.Sprintf(
+					"%s: deletes from table %s since backup %s were not tracked; entities deleted since then come back with this restore",
 					b.Name, name, prev.entry.ID()))
+			case t.DeletesTracked:
+				// A later incremental that tracks deletes catches up on
+				// every delete since the last key set.
+				delete(untracked, key)
 			}
-			previous[strings.ToLower(name)] = last{entry: b, table: t}
+			previous[key] = last{entry: b, name: name, table: t}
 		}
 		for _, f := range m.FailedTables {
 			if prev, ok := previous[strings.ToLower(f.Name)]; ok {
@@ -91,7 +95,40 @@ func CheckChain(chain []*Entry) (problems []Problem, warnings []string) {
 			}
 		}
 	}
+	for _, key := range sortedKeys(untracked) {
+		warnings = append(warnings, untracked[key]...)
+	}
+
+	// A table that the target backup does not hold, because it was taken
+	// with --tables, is restored as of its last copy.
+	target := chain[len(chain)-1]
+	failed := map[string]bool{}
+	for _, f := range target.Manifest.FailedTables {
+		failed[strings.ToLower(f.Name)] = true
+	}
+	for _, key := range sortedKeys(previous) {
+		if prev := previous[key]; prev.entry != target && !failed[key] {
+			warnings = append(warnings, fmt.Sprintf("%s does not hold table %s; it is restored as of backup %s, the last one that does",
+				target.Name, prev.name, prev.entry.ID()))
+		}
+	}
 	return problems, warnings
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// last is the newest copy of a table seen so far along a chain.
+type last struct {
+	entry *Entry
+	name  string
+	table Table
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000000Z") }

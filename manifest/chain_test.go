@@ -216,3 +216,24 @@ func TestScanStatusAndOrder(t *testing.T) {
 		t.Errorf("Newest = %v, want the last complete backup", n)
 	}
 }
+
+func TestCheckChainCatchUpClearsWarning(t *testing.T) {
+	full := entry("20261204-020000", 0, "", map[string]manifest.Table{"Users": fullCopy(0)})
+	untracked := entry("20261204-030000-incr", time.Hour, full.ID(), map[string]manifest.Table{
+		"Users": {Watermark: at(-5 * time.Minute), ServiceTime: at(time.Hour), BaseBackupID: full.ID()},
+	})
+	tracked := entry("20261204-040000-incr", 2*time.Hour, untracked.ID(), map[string]manifest.Table{
+		"Users": changes(untracked.ID(), 55*time.Minute, 2*time.Hour),
+	})
+	_, warnings := manifest.CheckChain([]*manifest.Entry{full, untracked})
+	checkOne(t, "warning", warnings, "were not tracked")
+	_, warnings = manifest.CheckChain([]*manifest.Entry{full, untracked, tracked})
+	checkOne(t, "warning", warnings, "")
+}
+
+func TestCheckChainTargetWithoutTable(t *testing.T) {
+	full := entry("20261204-020000", 0, "", map[string]manifest.Table{"Users": fullCopy(0), "Grants": fullCopy(0)})
+	i1 := entry("20261204-030000-incr", time.Hour, full.ID(), map[string]manifest.Table{"Users": changes(full.ID(), -5*time.Minute, time.Hour)})
+	_, warnings := manifest.CheckChain([]*manifest.Entry{full, i1})
+	checkOne(t, "warning", warnings, "does not hold table Grants; it is restored as of backup 20261204-020000")
+}

@@ -374,8 +374,11 @@ func (r *Report) checkFile(ctx context.Context, name, what string, wantLines int
 	}
 	if sum := d.Sum(); sum != wantSum {
 		failed = true
-		problems = append([]Problem{{File: name, Message: fmt.Sprintf(
-			"SHA-256 is %s, but the manifest records %s: the file was changed or damaged after the backup, so the problems below may follow from that", sum, wantSum)}}, problems...)
+		msg := fmt.Sprintf("SHA-256 is %s, but the manifest records %s: the file was changed or damaged after the backup", sum, wantSum)
+		if len(problems) > 0 {
+			msg += ", so the problems below may follow from that"
+		}
+		problems = append([]Problem{{File: name, Message: msg}}, problems...)
 	}
 	return out
 }

@@ -177,6 +177,10 @@ func TestChainRestoresEveryPoint(t *testing.T) {
 			h.remove(grants, "g/3")
 			incr2 := h.backup(true)
 
+			// --at counts to the second, so the next backup starts in a
+			// later second than this one.
+			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+
 			// Delete the re-created key again: it must end deleted.
 			h.remove(users, "u/bob")
 			incr3 := h.backup(true)
@@ -205,7 +209,7 @@ func TestChainRestoresEveryPoint(t *testing.T) {
 			// after the earlier backup's: the newest version of a key wins.
 			h.checkRestore(incr3, restore.Options{Parallel: 32})
 			// --at picks the newest backup at or before the time.
-			at := readManifest(t, filepath.Join(h.output, incr2)).BackupTimestamp.Add(time.Millisecond)
+			at := readManifest(t, filepath.Join(h.output, incr2)).BackupTimestamp.Truncate(time.Second)
 			h.checkRestore(incr2, restore.Options{At: at})
 		})
 	}

@@ -283,7 +283,7 @@ func dryRun(ctx context.Context, opts Options, src *source, names []string) erro
 	if !src.single || len(src.chain) > 1 || src.chain[0].Manifest.Mode == manifest.ModeIncremental {
 		fmt.Fprintln(out, "Backups applied, in order:")
 		for _, b := range src.chain {
-			fmt.Fprintf(out, "  %s  %-11s  %s\n", b.ID(), b.Manifest.Mode, b.Manifest.BackupTimestamp.Format(time.RFC3339))
+			fmt.Fprintf(out, "  %-22s  %-11s  %s\n", b.ID(), b.Manifest.Mode, b.Manifest.BackupTimestamp.Format(time.RFC3339))
 		}
 	}
 	fmt.Fprintf(out, "%-32s %12s %12s  %s\n", "TABLE", "WRITE", "DELETE", "NOTE")

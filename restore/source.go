@@ -67,8 +67,8 @@ func resolve(opts Options, log zerolog.Logger) (*source, error) {
 		e := &manifest.Entry{Name: filepath.Base(filepath.Clean(opts.Input)), Dir: opts.Input, Status: manifest.Complete, Manifest: m}
 		if m.Mode == manifest.ModeIncremental {
 			if opts.Mode == Clean {
-				return nil, fmt.Errorf("%s is an incremental backup, which holds only the changes since %s; --mode clean would delete every entity that did not change. Give the folder that holds all the backups to restore the whole chain, or use --mode upsert or merge to apply this increment alone",
-					opts.Input, parentOrEarlier(m))
+				return nil, fmt.Errorf("%s is an incremental backup; --mode clean with one incremental folder would delete every entity the folder does not hold. Give the folder that holds all the backups to restore the whole chain, or use --mode upsert or merge to apply this increment alone",
+					opts.Input)
 			}
 			log.Warn().Str(logging.Dir, opts.Input).Msg("restoring one incremental backup on its own: its changes and deletes are applied on top of what the tables hold now; give the folder that holds all the backups to restore the whole chain")
 		}
@@ -97,6 +97,11 @@ func resolve(opts Options, log zerolog.Logger) (*source, error) {
 	default:
 		target = manifest.Newest(entries)
 	}
+	for _, e := range entries {
+		if e.Status == manifest.Damaged && target.Manifest.BackupTimestamp.Before(timeOf(e)) {
+			log.Warn().Str(logging.Dir, e.Dir).Err(e.Err).Msg("skipping a damaged backup newer than the one restored; run verify on the folder")
+		}
+	}
 	chain, problems := manifest.Chain(entries, target)
 	if len(problems) > 0 {
 		return nil, &manifest.VerificationError{Dir: opts.Input, Problems: problems}
@@ -111,11 +116,15 @@ func resolve(opts Options, log zerolog.Logger) (*source, error) {
 	return src, nil
 }
 
-func parentOrEarlier(m *manifest.Manifest) string {
-	if m.ParentBackupID != "" {
-		return "backup " + m.ParentBackupID
+// timeOf returns the start time in a damaged backup's folder name, or the
+// far future when the name has none, so that it counts as newer.
+func timeOf(e *manifest.Entry) time.Time {
+	if len(e.Name) >= len(manifest.IDFormat) {
+		if t, err := time.Parse(manifest.IDFormat, e.Name[:len(manifest.IDFormat)]); err == nil {
+			return t
+		}
 	}
-	return "an earlier backup"
+	return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 }
 
 func oldest(entries []*manifest.Entry) *manifest.Entry {
