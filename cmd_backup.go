@@ -70,6 +70,10 @@ EXAMPLES:
 				// the hourly incrementals and run the daily full in it too.
 				env.log.Info().Msg("--overlap and --no-track-deletes apply to incremental backups only; ignored for this full backup")
 			}
+			workers, err := parallel(c)
+			if err != nil {
+				return err
+			}
 			svc, err := connect(env, c)
 			if err != nil {
 				return err
@@ -92,6 +96,7 @@ EXAMPLES:
 				Incremental:        c.Bool("incremental"),
 				Overlap:            overlap,
 				NoTrackDeletes:     c.Bool("no-track-deletes"),
+				Parallel:           workers,
 				Stdout:             env.stdout,
 				ToolVersion:        toolVersion(),
 				Log:                env.log,

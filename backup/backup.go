@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -44,6 +45,9 @@ type Options struct {
 	// NoTrackDeletes skips the key scan of an incremental, so it records
 	// no deletes.
 	NoTrackDeletes bool
+	// Parallel is the number of requests in flight at once, across tables
+	// and the key ranges of large tables; zero means DefaultParallel.
+	Parallel int
 	// Stdout receives the dry-run listing.
 	Stdout io.Writer
 
@@ -190,24 +194,22 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if m.ExcludedTables == nil {
 		m.ExcludedTables = []manifest.Excluded{}
 	}
-	for _, job := range jobs {
-		t, sums, err := backupTable(ctx, opts, tmp, job)
-		if err != nil && ctx.Err() != nil {
-			return nil, fmt.Errorf("backup interrupted; its temporary folder is removed and no backup was written: %w", ctx.Err())
-		}
-		if err != nil && !tableFailure(err) {
-			return nil, err
-		}
-		if err != nil {
-			log.Error().Str(logging.Table, job.name).Err(err).Msg("table backup failed; going on with the other tables")
-			m.FailedTables = append(m.FailedTables, manifest.Failed{Name: job.name, Error: tables.Redact(err.Error())})
+	results, err := backupTables(ctx, opts, tmp, jobs)
+	if err != nil {
+		return nil, err
+	}
+	for i, job := range jobs {
+		r := results[i]
+		if r.err != nil {
+			log.Error().Str(logging.Table, job.name).Err(r.err).Msg("table backup failed; going on with the other tables")
+			m.FailedTables = append(m.FailedTables, manifest.Failed{Name: job.name, Error: tables.Redact(r.err.Error())})
 			continue
 		}
-		m.Tables[job.name] = t
-		for name, sum := range sums {
+		m.Tables[job.name] = r.table
+		for name, sum := range r.sums {
 			m.FileHashes[name] = sum
 		}
-		m.TotalEntities += t.EntityCount
+		m.TotalEntities += r.table.EntityCount
 	}
 	if len(m.Tables) == 0 {
 		return nil, fmt.Errorf("every table failed, so no backup was written; the first error: %s", m.FailedTables[0].Error)
@@ -228,6 +230,59 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, &PartialError{Dir: final, Failed: m.FailedTables}
 	}
 	return res, nil
+}
+
+// DefaultParallel is the default number of requests in flight at once.
+const DefaultParallel = 4
+
+// tableResult is the outcome of one table's backup.
+type tableResult struct {
+	table manifest.Table
+	sums  map[string]string
+	// err is a failure of this table only; the others go on.
+	err error
+}
+
+// backupTables backs up the tables, as many at once as opts.Parallel,
+// sharing opts.Parallel requests in flight. It returns an error for what
+// stops the whole backup: an interruption, an unreachable service or a
+// local failure such as a full disk.
+func backupTables(parent context.Context, opts Options, dir string, jobs []tableJob) ([]tableResult, error) {
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	slots := newSlots(parallel)
+	tablesAtOnce := make(chan struct{}, parallel)
+	results := make([]tableResult, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		if slots.acquireTable(ctx, tablesAtOnce) != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() {
+				<-tablesAtOnce
+				wg.Done()
+			}()
+			t, sums, err := backupTable(ctx, opts, dir, job, slots)
+			results[i] = tableResult{table: t, sums: sums, err: err}
+			if err != nil && !tableFailure(err) {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if parent.Err() != nil {
+		return nil, fmt.Errorf("backup interrupted; its temporary folder is removed and no backup was written: %w", parent.Err())
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	return results, nil
 }
 
 // tableFailure reports whether err is the service rejecting one table's

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -28,8 +29,10 @@ type output struct {
 	file  *os.File
 	hash  *manifest.HashWriter
 	lines codec.Writer
-	count int64
-	buf   []byte
+	// linesClosed is set once lines is closed and parts may be appended.
+	linesClosed bool
+	count       int64
+	buf         []byte
 }
 
 func createOutput(dir, name string, c codec.Codec) (*output, error) {
@@ -68,8 +71,8 @@ func (o *output) write() error {
 // finish flushes, syncs and closes the file, checking every error, so that
 // a file is reported written only once it is on disk.
 func (o *output) finish() error {
-	if err := o.lines.Close(); err != nil {
-		return fmt.Errorf("finish %s: %w", o.name, err)
+	if err := o.closeLines(); err != nil {
+		return err
 	}
 	if err := o.file.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", o.name, err)
@@ -111,7 +114,7 @@ func (f *tableFiles) discard() {
 // are written as deleted. Scanning the keys before the changes is what makes
 // this safe: an entity created after the key scan is in the changes, and
 // one deleted after the key scan is deleted by the next backup.
-func backupTable(ctx context.Context, opts Options, dir string, job tableJob) (manifest.Table, map[string]string, error) {
+func backupTable(ctx context.Context, opts Options, dir string, job tableJob, slots slots) (manifest.Table, map[string]string, error) {
 	start := opts.Now()
 	table := job.name
 	log := opts.Log.With().Str(logging.Table, table).Logger()
@@ -124,7 +127,7 @@ func backupTable(ctx context.Context, opts Options, dir string, job tableJob) (m
 	ev.Msg("table backup started")
 
 	files := &tableFiles{}
-	t, err := copyTable(ctx, opts, dir, job, files, log)
+	t, err := copyTable(ctx, opts, dir, job, files, slots, log)
 	if err != nil {
 		files.discard()
 		return manifest.Table{}, nil, fmt.Errorf("backup table %q: %w", table, err)
@@ -150,7 +153,7 @@ func backupTable(ctx context.Context, opts Options, dir string, job tableJob) (m
 }
 
 // copyTable runs the scans of one table into files, which it creates.
-func copyTable(ctx context.Context, opts Options, dir string, job tableJob, files *tableFiles, log zerolog.Logger) (manifest.Table, error) {
+func copyTable(ctx context.Context, opts Options, dir string, job tableJob, files *tableFiles, slots slots, log zerolog.Logger) (manifest.Table, error) {
 	table := job.name
 	suffix := opts.Codec.Suffix()
 	t := manifest.Table{File: table + suffix, Watermark: job.watermark, FullCopyReason: job.fullReason}
@@ -172,16 +175,14 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 	}
 
 	// seen holds the digest of every key recorded, when the key set must
-	// be compared with another.
+	// be compared with another. Ranges of a scan add to it concurrently.
 	var seen map[[16]byte]struct{}
+	var seenMu sync.Mutex
 	if deletes || job.keyScan {
 		seen = map[[16]byte]struct{}{}
 	}
 	var serviceTime time.Time
 	takeTime := func(p tables.Page) error {
-		if !serviceTime.IsZero() {
-			return nil
-		}
 		if p.Date.IsZero() {
 			return errors.New("the service sent no Date header, so the service time that the next incremental starts from cannot be taken")
 		}
@@ -191,59 +192,79 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 
 	if job.keyScan {
 		progress := logging.NewProgress(log, "key scan in progress", 0)
-		err := opts.Service.Query(ctx, table, tables.KeysOnly, func(p tables.Page) error {
-			if err := takeTime(p); err != nil {
-				return err
-			}
-			for _, e := range p.Entities {
-				k := e.Key()
-				seen[k.Digest()] = struct{}{}
-				if err := files.keys.writeKey(k); err != nil {
-					return err
+		scan := &rangedScan{
+			svc: opts.Service, table: table, dir: dir, codec: opts.Codec, slots: slots,
+			finals:  []*output{files.keys},
+			onFirst: takeTime,
+			onPage:  func(n int) { progress.Add(int64(n)) },
+			write: func(outs []*output, entities []*entity.Entity) error {
+				for _, e := range entities {
+					k := e.Key()
+					seenMu.Lock()
+					seen[k.Digest()] = struct{}{}
+					seenMu.Unlock()
+					if err := outs[0].writeKey(k); err != nil {
+						return err
+					}
 				}
-			}
-			progress.Add(int64(len(p.Entities)))
-			return nil
-		})
-		if err != nil {
+				return nil
+			},
+		}
+		if err := scan.run(ctx, tables.KeysOnly); err != nil {
 			return t, fmt.Errorf("key scan: %w", err)
 		}
 		log.Info().Int64("keys", files.keys.count).Msg("key scan finished")
+		if err := files.keys.reopenLines(opts.Codec); err != nil {
+			return t, err
+		}
 	}
 
 	q := tables.Query{}
 	if job.watermark != nil {
 		q.Filter = TimestampFilter(*job.watermark)
 	}
+	finals := []*output{files.data}
+	if files.keys != nil {
+		finals = append(finals, files.keys)
+	}
 	progress := logging.NewProgress(log, "table backup in progress", 0)
-	err = opts.Service.Query(ctx, table, q, func(p tables.Page) error {
-		if err := takeTime(p); err != nil {
-			return err
-		}
-		for _, e := range p.Entities {
-			if err := files.data.writeEntity(e); err != nil {
-				return err
-			}
-			if files.keys == nil {
-				continue
-			}
-			k := e.Key()
-			if seen != nil {
-				d := k.Digest()
-				if _, ok := seen[d]; ok {
+	scan := &rangedScan{
+		svc: opts.Service, table: table, dir: dir, codec: opts.Codec, slots: slots,
+		finals: finals,
+		onPage: func(n int) {
+			progress.Add(int64(n))
+			log.Debug().Int("page", n).Msg("page written")
+		},
+		write: func(outs []*output, entities []*entity.Entity) error {
+			for _, e := range entities {
+				if err := outs[0].writeEntity(e); err != nil {
+					return err
+				}
+				if len(outs) == 1 {
 					continue
 				}
-				seen[d] = struct{}{}
+				k := e.Key()
+				if seen != nil {
+					d := k.Digest()
+					seenMu.Lock()
+					_, dup := seen[d]
+					seen[d] = struct{}{}
+					seenMu.Unlock()
+					if dup {
+						continue
+					}
+				}
+				if err := outs[1].writeKey(k); err != nil {
+					return err
+				}
 			}
-			if err := files.keys.writeKey(k); err != nil {
-				return err
-			}
-		}
-		progress.Add(int64(len(p.Entities)))
-		log.Debug().Int("page", len(p.Entities)).Int64(logging.Entities, files.data.count).Msg("page written")
-		return nil
-	})
-	if err != nil {
+			return nil
+		},
+	}
+	if serviceTime.IsZero() {
+		scan.onFirst = takeTime
+	}
+	if err := scan.run(ctx, q); err != nil {
 		return t, err
 	}
 	t.ServiceTime = &serviceTime

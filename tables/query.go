@@ -49,9 +49,44 @@ type Page struct {
 }
 
 // continuation is the position the service returns when a query has more
-// results.
+// results. Its values are opaque: Azure encodes them.
 type continuation struct {
 	partitionKey, rowKey string
+}
+
+// Pager pages through one query, a page per call to Next, so that the
+// caller decides when each request is sent.
+type Pager struct {
+	svc   *Service
+	table string
+	q     Query
+	next  continuation
+	done  bool
+}
+
+// NewPager returns a Pager for the entities of table that q selects.
+func (s *Service) NewPager(table string, q Query) *Pager {
+	return &Pager{svc: s, table: table, q: q}
+}
+
+// More reports whether Next has a page to return.
+func (p *Pager) More() bool { return !p.done }
+
+// Next sends one request and returns its page. A service that returns the
+// continuation it was sent is an error, never a loop.
+func (p *Pager) Next(ctx context.Context) (Page, error) {
+	page, cont, err := p.svc.queryPage(ctx, p.table, p.q, p.next)
+	if err != nil {
+		return Page{}, err
+	}
+	switch {
+	case cont == (continuation{}):
+		p.done = true
+	case cont == p.next:
+		return Page{}, fmt.Errorf("query table %q: the service returned the continuation it was sent (NextPartitionKey %q, NextRowKey %q); stopping instead of looping forever", p.table, cont.partitionKey, cont.rowKey)
+	}
+	p.next = cont
+	return page, nil
 }
 
 // Query pages through the entities of table that q selects and calls fn
@@ -59,26 +94,20 @@ type continuation struct {
 // It stops at the first error from fn or from the service. A service that
 // returns the continuation it was sent is an error, never a loop.
 func (s *Service) Query(ctx context.Context, table string, q Query, fn func(Page) error) error {
-	var next continuation
-	for {
+	pager := s.NewPager(table, q)
+	for pager.More() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		p, cont, err := s.queryPage(ctx, table, q, next)
+		p, err := pager.Next(ctx)
 		if err != nil {
 			return err
 		}
 		if err := fn(p); err != nil {
 			return err
 		}
-		if cont == (continuation{}) {
-			return nil
-		}
-		if cont == next {
-			return fmt.Errorf("query table %q: the service returned the continuation it was sent (NextPartitionKey %q, NextRowKey %q); stopping instead of looping forever", table, cont.partitionKey, cont.rowKey)
-		}
-		next = cont
 	}
+	return nil
 }
 
 func (s *Service) queryPage(ctx context.Context, table string, q Query, from continuation) (Page, continuation, error) {
