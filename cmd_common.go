@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/authagonal/authagonal-tables/internal/logging"
-	"github.com/authagonal/authagonal-tables/restore"
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
@@ -77,12 +76,6 @@ func serviceFlags() []cli.Flag {
 			Usage:   "maximum delay between tries, a `DURATION` such as 30s",
 			EnvVars: []string{"AUTHAGONAL_TABLES_MAX_RETRY_DELAY"},
 		},
-		&cli.IntFlag{
-			Name:    "parallel",
-			Value:   restore.DefaultParallel,
-			Usage:   "`N` requests in flight at once: tables and key ranges scanned by backup, batches written by restore",
-			EnvVars: []string{"AUTHAGONAL_TABLES_PARALLEL"},
-		},
 		&cli.DurationFlag{
 			Name:    "try-timeout",
 			Value:   tables.DefaultTryTimeout,
@@ -126,6 +119,10 @@ func connect(env *environment, c *cli.Context) (*tables.Service, error) {
 		TryTimeout:    c.Duration("try-timeout"),
 		Log:           env.log,
 	})
+}
+
+func parallelFlag(value int, usage string) cli.Flag {
+	return &cli.IntFlag{Name: "parallel", Value: value, Usage: usage, EnvVars: []string{"AUTHAGONAL_TABLES_PARALLEL"}}
 }
 
 // maxParallel caps --parallel, so that a typo such as 1000 cannot open a

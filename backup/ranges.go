@@ -162,8 +162,19 @@ func (r *rangedScan) scanRanges(parent context.Context, q tables.Query, ranges [
 		return nil
 	}
 
+	// At most as many ranges as requests in flight are open at once, and
+	// each opens its part files only when it starts, so the writers and
+	// their buffers stay few however many ranges a table has.
+	open := make(chan struct{}, cap(r.slots))
 	var wg sync.WaitGroup
 	for i, kr := range ranges {
+		select {
+		case open <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
 		if i > 0 {
 			outs := make([]*output, len(r.finals))
 			for j, f := range r.finals {
@@ -175,9 +186,12 @@ func (r *rangedScan) scanRanges(parent context.Context, q tables.Query, ranges [
 				}
 				outs[j] = o
 			}
+			mu.Lock()
 			parts[i] = outs
+			mu.Unlock()
 		}
 		if ctx.Err() != nil {
+			<-open
 			break
 		}
 		wg.Add(1)
@@ -185,7 +199,9 @@ func (r *rangedScan) scanRanges(parent context.Context, q tables.Query, ranges [
 			defer wg.Done()
 			outs := r.finals
 			if i > 0 {
+				mu.Lock()
 				outs = parts[i]
+				mu.Unlock()
 			}
 			err := r.scanRange(ctx, q, kr, outs)
 			if err == nil && i > 0 {
@@ -195,6 +211,7 @@ func (r *rangedScan) scanRanges(parent context.Context, q tables.Query, ranges [
 					}
 				}
 			}
+			<-open
 			if err == nil {
 				mu.Lock()
 				done[i] = true
@@ -293,6 +310,18 @@ func splitAfter(last entity.Key) []keyRange {
 		ranges = append(ranges, keyRange{from: c})
 	}
 	return ranges
+}
+
+// RangeFilters returns the $filter of each key range that a backup scans
+// after a first page that ended with last, in order. A benchmark uses it
+// to read exactly as backup does.
+func RangeFilters(last entity.Key) []string {
+	ranges := splitAfter(last)
+	filters := make([]string, len(ranges))
+	for i, r := range ranges {
+		filters[i] = r.filter()
+	}
+	return filters
 }
 
 // closeLines finishes the codec stream of a final file, so that parts can

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"sync"
 
 	"github.com/klauspost/pgzip"
 )
@@ -18,14 +19,53 @@ type gzipCodec struct{}
 func (gzipCodec) Name() string   { return NameJSONLGzip }
 func (gzipCodec) Suffix() string { return ".jsonl.gz" }
 
+// gzipBlockSize and gzipBlocks size each pgzip writer: blocks of 256 KiB,
+// two compressed at once. A backup keeps a writer per file and key range
+// open, so smaller and fewer blocks than pgzip's defaults (1 MiB, one per
+// core) keep memory flat while the tables and ranges already use the
+// cores. The values fix the output bytes, so they must not depend on the
+// machine.
+const (
+	gzipBlockSize = 256 << 10
+	gzipBlocks    = 2
+)
+
+// gzipLevel is pgzip's fastest level. On the sample data it writes files
+// about 15% larger than level 6 at twice the speed, which keeps a gzip
+// backup close to the speed of reading the tables.
+const gzipLevel = pgzip.BestSpeed
+
+// gzipWriters pools pgzip writers, whose buffers and compressors take
+// about a megabyte each, across the many files of a backup.
+var gzipWriters sync.Pool
+
 func (gzipCodec) NewWriter(w io.Writer) (Writer, error) {
-	zw, err := pgzip.NewWriterLevel(w, pgzip.DefaultCompression)
-	if err != nil {
+	zw, ok := gzipWriters.Get().(*pgzip.Writer)
+	if ok {
+		zw.Reset(w)
+	} else {
+		var err error
+		if zw, err = pgzip.NewWriterLevel(w, gzipLevel); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.SetConcurrency(gzipBlockSize, gzipBlocks); err != nil {
 		return nil, err
 	}
 	lw, _ := plain{}.NewWriter(zw)
-	lw.(*lineWriter).after = zw
+	lw.(*lineWriter).after = pooledWriter{zw}
 	return lw, nil
+}
+
+// pooledWriter returns its writer to the pool once closed without error.
+type pooledWriter struct{ zw *pgzip.Writer }
+
+func (p pooledWriter) Close() error {
+	err := p.zw.Close()
+	if err == nil {
+		gzipWriters.Put(p.zw)
+	}
+	return err
 }
 
 // NewReader reads every gzip member to its end, so the CRC-32 and length of

@@ -42,9 +42,10 @@ func (plain) NewReader(r io.Reader) (Reader, error) {
 // lineWriter writes newline-terminated lines through a buffer. after, when
 // set, is closed after the buffer is flushed.
 type lineWriter struct {
-	w     *bufio.Writer
-	after io.Closer
-	err   error
+	w      *bufio.Writer
+	after  io.Closer
+	err    error
+	closed bool
 }
 
 func (lw *lineWriter) WriteLine(line []byte) error {
@@ -66,6 +67,12 @@ func (lw *lineWriter) WriteLine(line []byte) error {
 }
 
 func (lw *lineWriter) Close() error {
+	// A second Close must not reach after again: a pooled gzip writer may
+	// belong to another file by then.
+	if lw.closed {
+		return nil
+	}
+	lw.closed = true
 	err := lw.w.Flush()
 	if lw.after != nil {
 		if cerr := lw.after.Close(); err == nil {

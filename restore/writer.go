@@ -12,8 +12,11 @@ import (
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
-// DefaultParallel is the default number of batches in flight at once.
-const DefaultParallel = 4
+// DefaultParallel is the default number of batches in flight at once. A
+// batch holds one partition, and many tables have a partition per user, so
+// batches are often small and a restore needs many in flight to hide the
+// round trip.
+const DefaultParallel = 32
 
 // pending is one entity on its way to the service, with where it came from.
 type pending struct {

@@ -125,6 +125,14 @@ func escapeKey(key string) string {
 	return url.PathEscape(strings.ReplaceAll(key, "'", "''"))
 }
 
+// Encoded returns the Content-Type and the body of the batch request, for
+// callers that send it by other means, such as a benchmark of the bare
+// protocol.
+func (b *Batch) Encoded() (contentType string, body []byte) {
+	body = append(b.body.Bytes()[:b.body.Len():b.body.Len()], b.trailer()...)
+	return "multipart/mixed; boundary=" + b.boundary, body
+}
+
 // SubmitBatch sends the batch. It returns a *BatchError if the service
 // rejected it, and another error if it could not be sent.
 func (s *Service) SubmitBatch(ctx context.Context, b *Batch) error {

@@ -20,10 +20,10 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/authagonal/authagonal-tables/bench/internal/measure"
 	"github.com/authagonal/authagonal-tables/entity"
 	"github.com/authagonal/authagonal-tables/internal/azurite"
 	"github.com/authagonal/authagonal-tables/tables"
@@ -96,7 +96,7 @@ func run(bin string, entities, partitions int, changes float64) error {
 		for _, e := range entries {
 			before[e.Name()] = true
 		}
-		m, err := measure(bin, args)
+		m, err := measureRun(bin, args)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -144,23 +144,16 @@ func run(bin string, entities, partitions int, changes float64) error {
 	return tw.Flush()
 }
 
-// measure runs the binary and returns its wall time and peak memory.
-func measure(bin string, args []string) (measurement, error) {
+// measureRun runs the binary and returns its wall time and peak memory.
+func measureRun(bin string, args []string) (measurement, error) {
 	cmd := exec.Command(bin, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	start := time.Now()
-	err := cmd.Run()
-	elapsed := time.Since(start)
+	r, err := measure.Run(cmd)
 	if err != nil {
 		return measurement{}, fmt.Errorf("%w\n%s", err, stderr.String())
 	}
-	usage, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	m := measurement{elapsed: elapsed}
-	if usage != nil {
-		m.maxRSS = usage.Maxrss * 1024 // kilobytes on Linux
-	}
-	return m, nil
+	return measurement{elapsed: r.Elapsed, maxRSS: r.PeakRSS}, nil
 }
 
 // seed upserts entities [from, to) of the table, spread over partitions,

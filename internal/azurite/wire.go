@@ -93,6 +93,17 @@ func (s *Server) rawGet(ctx context.Context, path string, query url.Values) ([]b
 // sign adds the headers of a Table request with SharedKeyLite
 // authorization for the development account and sends it.
 func (s *Server) sign(req *http.Request) (*http.Response, error) {
+	if err := Sign(req); err != nil {
+		return nil, err
+	}
+	return http.DefaultClient.Do(req)
+}
+
+// Sign adds the headers of a Table request with SharedKeyLite
+// authorization for the development account, which every Azurite accepts.
+// The signature covers the path, not the host, so a request through a
+// proxy carries it unchanged.
+func Sign(req *http.Request) error {
 	date := time.Now().UTC().Format(http.TimeFormat)
 	req.Header.Set("x-ms-date", date)
 	req.Header.Set("x-ms-version", "2019-02-02")
@@ -100,10 +111,10 @@ func (s *Server) sign(req *http.Request) (*http.Response, error) {
 	req.Header.Set("DataServiceVersion", "3.0")
 	key, err := base64.StdEncoding.DecodeString(tables.DevAccountKey)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(date + "\n/" + tables.DevAccountName + req.URL.EscapedPath()))
 	req.Header.Set("Authorization", "SharedKeyLite "+tables.DevAccountName+":"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-	return http.DefaultClient.Do(req)
+	return nil
 }
