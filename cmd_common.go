@@ -46,6 +46,7 @@ func (env *environment) setup(c *cli.Context) error {
 	}
 	env.log = log
 	env.ready = true
+	logging.EnableBars()
 	return nil
 }
 

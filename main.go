@@ -19,6 +19,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/authagonal/authagonal-tables/backup"
+	"github.com/authagonal/authagonal-tables/internal/logging"
 	"github.com/authagonal/authagonal-tables/restore"
 	"github.com/authagonal/authagonal-tables/tables"
 )
@@ -59,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	env := &environment{stdout: stdout, stderr: stderr, log: zerolog.New(stderr)}
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
+	logging.StopBars()
 	code := exitCode(ctx, err)
 	if code == exitInterrupted {
 		err = fmt.Errorf("interrupted by a signal: %w", err)

@@ -191,7 +191,8 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 	}
 
 	if job.keyScan {
-		progress := logging.NewProgress(log, "key scan in progress", 0)
+		progress := logging.NewProgress(log, "key scan in progress", table+" keys", 0)
+		defer progress.Done()
 		scan := &rangedScan{
 			svc: opts.Service, table: table, dir: dir, codec: opts.Codec, slots: slots,
 			finals:  []*output{files.keys},
@@ -227,7 +228,8 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 	if files.keys != nil {
 		finals = append(finals, files.keys)
 	}
-	progress := logging.NewProgress(log, "table backup in progress", 0)
+	progress := logging.NewProgress(log, "table backup in progress", table, 0)
+	defer progress.Done()
 	scan := &rangedScan{
 		svc: opts.Service, table: table, dir: dir, codec: opts.Codec, slots: slots,
 		finals: finals,

@@ -43,7 +43,8 @@ func restoreTable(ctx context.Context, opts Options, src *source, table string, 
 	if opts.Mode == Merge {
 		action = tables.Merge
 	}
-	progress := logging.NewProgress(log, "table restore in progress", total)
+	progress := logging.NewProgress(log, "table restore in progress", table, total)
+	defer progress.Done()
 	var failed []FailedEntity
 	for _, s := range src.chain {
 		info, ok := s.table(table)

@@ -56,7 +56,15 @@ func New(w io.Writer, level, format string) (zerolog.Logger, error) {
 	zerolog.DurationFieldUnit = time.Second
 	zerolog.DurationFieldInteger = false
 	if console {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", NoColor: !IsTerminal(w)}
+		out := w
+		if IsTerminal(w) {
+			sw := &switchWriter{w: w}
+			bars.Lock()
+			bars.terminal, bars.out = w, sw
+			bars.Unlock()
+			out = sw
+		}
+		w = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", NoColor: !IsTerminal(w)}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
