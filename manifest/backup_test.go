@@ -29,7 +29,7 @@ func goodLines(n int) []string {
 // writeBackup writes tables into a new folder as a complete backup: each
 // data file through the codec and a HashWriter, then the manifest. It
 // returns the folder and the manifest.
-func writeBackup(t *testing.T, codecName string, tables ...testTable) (string, *manifest.Manifest) {
+func writeBackup(t testing.TB, codecName string, tables ...testTable) (string, *manifest.Manifest) {
 	t.Helper()
 	c, err := codec.ByName(codecName)
 	if err != nil {
@@ -64,7 +64,7 @@ func writeBackup(t *testing.T, codecName string, tables ...testTable) (string, *
 
 // writeDataFile writes lines to path with c and returns the file's SHA-256
 // and size as a HashWriter counted them.
-func writeDataFile(t *testing.T, c codec.Codec, path string, lines []string) (string, int64) {
+func writeDataFile(t testing.TB, c codec.Codec, path string, lines []string) (string, int64) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
