@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/authagonal/authagonal-tables/internal/logging"
 	"github.com/authagonal/authagonal-tables/manifest"
 )
 
@@ -44,7 +45,7 @@ EXAMPLES:
 			if isFolderOfBackups(dir) {
 				return verifyFolder(c, env, dir)
 			}
-			report, err := manifest.Verify(c.Context, dir, manifest.VerifyOptions{})
+			report, err := manifest.Verify(c.Context, dir, manifest.VerifyOptions{Progress: verifyProgress(env)})
 			if err != nil {
 				return err
 			}
@@ -96,4 +97,13 @@ func verifyFolder(c *cli.Context, env *environment, dir string) error {
 		return fmt.Errorf("%s failed verification with %d problem(s); see the report on stdout", dir, report.ProblemCount())
 	}
 	return nil
+}
+
+// verifyProgress returns the progress hook of verify: a bar per table on
+// a terminal, and a log line every 10 seconds otherwise.
+func verifyProgress(env *environment) func(string, int64) (func(int64), func()) {
+	return func(table string, lines int64) (func(int64), func()) {
+		p := logging.NewProgress(env.log.With().Str(logging.Table, table).Logger(), "table verification in progress", table, lines)
+		return p.Add, p.Done
+	}
 }

@@ -15,6 +15,9 @@ import (
 	"github.com/authagonal/authagonal-tables/codec"
 )
 
+// progressStep is how many lines verify reads between progress updates.
+const progressStep = 1000
+
 // maxProblemsPerFile caps the problems reported for one file, so that a
 // file of a million bad lines gives a readable report.
 const maxProblemsPerFile = 20
@@ -24,6 +27,10 @@ type VerifyOptions struct {
 	// Tables limits the data checks to these tables; nil checks all of them.
 	// Every table named must be in the manifest.
 	Tables []string
+	// Progress, when set, is called as each table's check starts, with the
+	// number of lines it will read. It returns the function that counts
+	// lines read and the one that ends the count.
+	Progress func(table string, lines int64) (add func(n int64), done func())
 }
 
 // Problem is one thing wrong with a backup.
@@ -64,6 +71,7 @@ type Report struct {
 	Problems []Problem     `json:"problems"`
 
 	missing map[string]bool // listed files absent from the folder
+	count   func(n int64)   // counts lines read for the progress display
 }
 
 // OK reports whether Verify found no problem.
@@ -124,7 +132,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
-		r.checkTable(ctx, name, m.Tables[name], m.FileHashes)
+		r.checkTable(ctx, name, m.Tables[name], m.FileHashes, opts.Progress)
 	}
 	if opts.Tables == nil {
 		r.checkOtherFiles(m)
@@ -220,8 +228,14 @@ func hashFile(path string) (string, error) {
 }
 
 // checkTable verifies the files of one table and records its result.
-func (r *Report) checkTable(ctx context.Context, name string, t Table, hashes map[string]string) {
+func (r *Report) checkTable(ctx context.Context, name string, t Table, hashes map[string]string, progress func(string, int64) (func(int64), func())) {
 	res := TableResult{Name: name, File: t.File}
+	r.count = func(int64) {}
+	if progress != nil {
+		add, done := progress(name, t.EntityCount+t.KeyCount+t.DeletedCount)
+		r.count = add
+		defer done()
+	}
 	data := r.checkFile(ctx, t.File, "entities", t.EntityCount, hashes[t.File])
 	res.Bytes = data.bytes
 	res.Entities = data.lines
@@ -341,6 +355,9 @@ func (r *Report) checkFile(ctx context.Context, name, what string, wantLines int
 		var lerr *LineError
 		if errors.As(err, &lerr) {
 			out.lines++
+			if out.lines%progressStep == 0 {
+				r.count(progressStep)
+			}
 			addLine(lerr.Line, "%v", lerr.Err)
 			continue
 		}
@@ -352,6 +369,9 @@ func (r *Report) checkFile(ctx context.Context, name, what string, wantLines int
 			break
 		}
 		out.lines++
+		if out.lines%progressStep == 0 {
+			r.count(progressStep)
+		}
 		if what == "keys" && (len(e.Properties) > 0 || e.Timestamp != nil) {
 			addLine(line, "holds properties besides PartitionKey and RowKey, but a key file lists keys only")
 		}
@@ -366,6 +386,7 @@ func (r *Report) checkFile(ctx context.Context, name, what string, wantLines int
 		return out
 	}
 	out.bytes = d.Bytes()
+	r.count(out.lines % progressStep)
 	if lineProblems > maxProblemsPerFile {
 		add(0, "%d more line problems in this file not shown", lineProblems-maxProblemsPerFile)
 	}
