@@ -48,7 +48,16 @@ var commandExitCodes = strings.ReplaceAll(exitCodesHelp, "\n   ", "\n  ")
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
+// softMemoryLimit makes the garbage collector work harder as the heap
+// nears it, instead of letting the heap grow to twice what is live. Every
+// buffer the tool keeps is bounded, so the live heap stays well below it;
+// GOMEMLIMIT in the environment overrides it.
+const softMemoryLimit = 100 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(softMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()

@@ -254,12 +254,12 @@ func backupTables(parent context.Context, opts Options, dir string, jobs []table
 	}
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	slots := newSlots(parallel)
+	slots := newLimits(parallel)
 	tablesAtOnce := make(chan struct{}, parallel)
 	results := make([]tableResult, len(jobs))
 	var wg sync.WaitGroup
 	for i, job := range jobs {
-		if slots.acquireTable(ctx, tablesAtOnce) != nil {
+		if take(ctx, tablesAtOnce) != nil {
 			break
 		}
 		wg.Add(1)

@@ -23,31 +23,28 @@ import (
 // ids and names that Authagonal keys are made of.
 var boundaries = []string{"0", "2", "4", "6", "8", "A", "G", "N", "U", "a", "c", "e", "g", "n", "u", "\u007f"}
 
-// slots bounds the requests in flight across every scan of a backup.
-type slots chan struct{}
-
-func newSlots(n int) slots {
-	if n < 1 {
-		n = 1
-	}
-	return make(slots, n)
+// limits bound the work of a backup across all its tables: the requests
+// in flight, and the key ranges open at once. Each open range keeps a
+// writer with compression buffers per file, so the second bound is what
+// keeps memory flat however many large tables run side by side.
+type limits struct {
+	requests chan struct{}
+	ranges   chan struct{}
 }
 
-func (s slots) acquire(ctx context.Context) error {
-	select {
-	case s <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+func newLimits(n int) *limits {
+	n = max(n, 1)
+	return &limits{requests: make(chan struct{}, n), ranges: make(chan struct{}, n)}
 }
 
-func (s slots) release() { <-s }
+func (l *limits) acquire(ctx context.Context) error { return take(ctx, l.requests) }
 
-// acquireTable waits for a place among the tables backed up at once.
-func (s slots) acquireTable(ctx context.Context, tablesAtOnce chan struct{}) error {
+func (l *limits) release() { <-l.requests }
+
+// take waits for a place in sem, or for the end of ctx.
+func take(ctx context.Context, sem chan struct{}) error {
 	select {
-	case tablesAtOnce <- struct{}{}:
+	case sem <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -75,7 +72,7 @@ type rangedScan struct {
 	table  string
 	dir    string
 	codec  codec.Codec
-	slots  slots
+	slots  *limits
 	finals []*output
 	write  pageWriter
 	// onFirst is called with the first page before its entities are
@@ -162,17 +159,13 @@ func (r *rangedScan) scanRanges(parent context.Context, q tables.Query, ranges [
 		return nil
 	}
 
-	// At most as many ranges as requests in flight are open at once, and
-	// each opens its part files only when it starts, so the writers and
-	// their buffers stay few however many ranges a table has.
-	open := make(chan struct{}, cap(r.slots))
+	// Few ranges are open at once across the backup, and each opens its
+	// part files only when it starts, so the writers and their buffers
+	// stay few however many ranges the tables have.
+	open := r.slots.ranges
 	var wg sync.WaitGroup
 	for i, kr := range ranges {
-		select {
-		case open <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		if i > 0 && take(ctx, open) != nil {
 			break
 		}
 		if i > 0 {
@@ -191,7 +184,9 @@ func (r *rangedScan) scanRanges(parent context.Context, q tables.Query, ranges [
 			mu.Unlock()
 		}
 		if ctx.Err() != nil {
-			<-open
+			if i > 0 {
+				<-open
+			}
 			break
 		}
 		wg.Add(1)
@@ -211,7 +206,9 @@ func (r *rangedScan) scanRanges(parent context.Context, q tables.Query, ranges [
 					}
 				}
 			}
-			<-open
+			if i > 0 {
+				<-open
+			}
 			if err == nil {
 				mu.Lock()
 				done[i] = true

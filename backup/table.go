@@ -114,7 +114,7 @@ func (f *tableFiles) discard() {
 // are written as deleted. Scanning the keys before the changes is what makes
 // this safe: an entity created after the key scan is in the changes, and
 // one deleted after the key scan is deleted by the next backup.
-func backupTable(ctx context.Context, opts Options, dir string, job tableJob, slots slots) (manifest.Table, map[string]string, error) {
+func backupTable(ctx context.Context, opts Options, dir string, job tableJob, slots *limits) (manifest.Table, map[string]string, error) {
 	start := opts.Now()
 	table := job.name
 	log := opts.Log.With().Str(logging.Table, table).Logger()
@@ -153,7 +153,7 @@ func backupTable(ctx context.Context, opts Options, dir string, job tableJob, sl
 }
 
 // copyTable runs the scans of one table into files, which it creates.
-func copyTable(ctx context.Context, opts Options, dir string, job tableJob, files *tableFiles, slots slots, log zerolog.Logger) (manifest.Table, error) {
+func copyTable(ctx context.Context, opts Options, dir string, job tableJob, files *tableFiles, slots *limits, log zerolog.Logger) (manifest.Table, error) {
 	table := job.name
 	suffix := opts.Codec.Suffix()
 	t := manifest.Table{File: table + suffix, Watermark: job.watermark, FullCopyReason: job.fullReason}

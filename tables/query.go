@@ -52,6 +52,10 @@ type Page struct {
 // results. Its values are opaque: Azure encodes them.
 type continuation struct {
 	partitionKey, rowKey string
+	// set is true when the service sent a continuation, even one whose
+	// NextPartitionKey is empty, as Azurite sends inside the partition of
+	// the empty key.
+	set bool
 }
 
 // Pager pages through one query, a page per call to Next, so that the
@@ -80,7 +84,7 @@ func (p *Pager) Next(ctx context.Context) (Page, error) {
 		return Page{}, err
 	}
 	switch {
-	case cont == (continuation{}):
+	case !cont.set:
 		p.done = true
 	case cont == p.next:
 		return Page{}, fmt.Errorf("query table %q: the service returned the continuation it was sent (NextPartitionKey %q, NextRowKey %q); stopping instead of looping forever", p.table, cont.partitionKey, cont.rowKey)
@@ -124,11 +128,11 @@ func (s *Service) queryPage(ctx context.Context, table string, q Query, from con
 	if len(q.Select) > 0 {
 		query.Set("$select", joinComma(q.Select))
 	}
-	if from.partitionKey != "" {
+	if from.set {
 		query.Set("NextPartitionKey", from.partitionKey)
-	}
-	if from.rowKey != "" {
-		query.Set("NextRowKey", from.rowKey)
+		if from.rowKey != "" {
+			query.Set("NextRowKey", from.rowKey)
+		}
 	}
 
 	req, err := s.newRequest(ctx, http.MethodGet, escapeTable(table)+"()", query)
@@ -149,9 +153,14 @@ func (s *Service) queryPage(ctx context.Context, table string, q Query, from con
 	if err != nil {
 		return Page{}, continuation{}, fmt.Errorf("%s: read response: %w", op, err)
 	}
-	cont := continuation{
-		partitionKey: resp.Header.Get("x-ms-continuation-NextPartitionKey"),
-		rowKey:       resp.Header.Get("x-ms-continuation-NextRowKey"),
+	pk, hasPK := resp.Header["X-Ms-Continuation-Nextpartitionkey"]
+	rk, hasRK := resp.Header["X-Ms-Continuation-Nextrowkey"]
+	cont := continuation{set: hasPK || hasRK}
+	if len(pk) > 0 {
+		cont.partitionKey = pk[0]
+	}
+	if len(rk) > 0 {
+		cont.rowKey = rk[0]
 	}
 	return p, cont, nil
 }

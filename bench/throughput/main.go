@@ -55,7 +55,7 @@ func main() {
 	flag.IntVar(&cfg.writeParallel, "write-parallel", restore.DefaultParallel, "--parallel of restore, and the concurrency of the bare write limit")
 	flag.DurationVar(&cfg.latency, "latency", 5*time.Millisecond, "delay each way of the proxied pass; 0 skips that pass")
 	flag.IntVar(&cfg.sample, "sample", 3000, "entities restored one request each to measure the original approach")
-	flag.BoolVar(&cfg.toolOnly, "tool-only", false, "run only the tool's backup, verify and restore on loopback, as for a memory check")
+	flag.BoolVar(&cfg.toolOnly, "tool-only", false, "seed one table of -n entities and run only the tool's backup, verify and restore on loopback: the memory check")
 	flag.Parse()
 	if cfg.bin == "" {
 		fmt.Fprintln(os.Stderr, "usage: go run ./bench/throughput -bin ./bin/authagonal-tables [-n N] [-latency D] [-sample N] [-read-parallel N] [-write-parallel N]")
@@ -90,7 +90,11 @@ func run(cfg config) error {
 
 	logf("generating and seeding %d entities", cfg.n)
 	start := time.Now()
-	set, err := seed(ctx, source, cfg.n)
+	seedFunc := seed
+	if cfg.toolOnly {
+		seedFunc = seedOneTable
+	}
+	set, err := seedFunc(ctx, source, cfg.n)
 	if err != nil {
 		return err
 	}
