@@ -8,6 +8,7 @@ import (
 
 	"github.com/authagonal/authagonal-tables/backup"
 	"github.com/authagonal/authagonal-tables/codec"
+	"github.com/authagonal/authagonal-tables/internal/logging"
 )
 
 func backupCommand(env *environment) *cli.Command {
@@ -102,6 +103,7 @@ EXAMPLES:
 				ToolVersion:        toolVersion(),
 				Log:                env.log,
 			})
+			logging.StopBars() // the report must not be drawn over
 			if res != nil {
 				printBackupSummary(env, res)
 			}

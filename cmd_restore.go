@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/authagonal/authagonal-tables/internal/logging"
 	"github.com/authagonal/authagonal-tables/manifest"
 	"github.com/authagonal/authagonal-tables/restore"
 )
@@ -102,6 +103,7 @@ EXAMPLES:
 				Stdout:   env.stdout,
 				Log:      env.log,
 			})
+			logging.StopBars() // the report must not be drawn over
 			if res != nil {
 				printRestoreSummary(env, res)
 			}

@@ -49,6 +49,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
+			logging.StopBars() // the report must not be drawn over
 			if c.Bool("json") {
 				enc := json.NewEncoder(env.stdout)
 				enc.SetIndent("", "  ")

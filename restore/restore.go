@@ -99,6 +99,11 @@ type FailedEntity struct {
 }
 
 func (f FailedEntity) String() string {
+	if f.File == "" {
+		// An entity of the table itself, such as one a clean restore
+		// could not delete.
+		return fmt.Sprintf("table %q (%s): %s: %s", f.Table, f.Key, f.Code, f.Message)
+	}
 	return fmt.Sprintf("table %q, %s line %d (%s): %s: %s", f.Table, f.File, f.Line, f.Key, f.Code, f.Message)
 }
 
@@ -263,7 +268,7 @@ func restoreTables(parent context.Context, opts Options, src *source, names []st
 		return res, fmt.Errorf("restore stopped: the tables started are partly restored and %d table(s) were not started; run the same restore command again once the service is reachable: %w",
 			notStarted, firstErr)
 	}
-	return res, fmt.Errorf("restore stopped at table %q: %w", firstTable, firstErr)
+	return res, fmt.Errorf("restore stopped at table %q, and the other tables started with it are partly restored; run the same restore command again once the cause is fixed: %w", firstTable, firstErr)
 }
 
 // dryRun prints the backups that would be applied and, per table, the

@@ -58,7 +58,7 @@ func New(w io.Writer, level, format string) (zerolog.Logger, error) {
 	if console {
 		out := w
 		if IsTerminal(w) {
-			sw := &switchWriter{w: w}
+			sw := &switchWriter{w: w, terminal: w}
 			bars.Lock()
 			bars.terminal, bars.out = w, sw
 			bars.Unlock()

@@ -66,11 +66,22 @@ func (p *Progress) Add(n int64) {
 	event.Msg(p.msg)
 }
 
-// Done completes the bar, if there is one.
+// Done completes the bar, if there is one. When it was the last running
+// bar, the bars stop, so that later log lines go straight to the terminal
+// rather than wait for a redraw that never comes.
 func (p *Progress) Done() {
-	if p.bar != nil {
-		p.bar.SetTotal(-1, true)
+	if p.bar == nil {
+		return
 	}
+	p.bar.SetTotal(-1, true)
+	bars.Lock()
+	defer bars.Unlock()
+	for _, b := range bars.list {
+		if !b.Completed() && !b.Aborted() {
+			return
+		}
+	}
+	stopBars()
 }
 
 // switchWriter sends the console log to the terminal, or through the bar
@@ -79,13 +90,20 @@ func (p *Progress) Done() {
 type switchWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+	// terminal takes a line that the bar container no longer accepts,
+	// once its bars have ended, so that no log line is lost.
+	terminal io.Writer
 }
 
 func (s *switchWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	w := s.w
 	s.mu.Unlock()
-	return w.Write(b)
+	n, err := w.Write(b)
+	if err != nil && w != s.terminal {
+		return s.terminal.Write(b)
+	}
+	return n, err
 }
 
 func (s *switchWriter) set(w io.Writer) {
@@ -111,7 +129,7 @@ var bars struct {
 func EnableBars() bool {
 	bars.Lock()
 	defer bars.Unlock()
-	bars.enabled = bars.terminal != nil
+	bars.enabled = bars.terminal != nil && hasSize(bars.terminal)
 	return bars.enabled
 }
 
@@ -146,6 +164,10 @@ func newBar(label string, total int64) *mpb.Bar {
 func StopBars() {
 	bars.Lock()
 	defer bars.Unlock()
+	stopBars()
+}
+
+func stopBars() {
 	if bars.p == nil {
 		return
 	}
