@@ -45,7 +45,7 @@ EXAMPLES:
 			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist"),
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list the tables and their entity counts; write nothing"},
-			parallelFlag(backup.DefaultParallel, "`N` requests in flight at once, across the tables and the key ranges of large tables"),
+			parallelFlag(backup.DefaultParallel, "`N` requests in flight at once (1 to 64), across the tables and the key ranges of large tables"),
 			&cli.BoolFlag{Name: "incremental", Usage: "copy only the entities changed since each table's last backup, and the deletes", EnvVars: []string{"BACKUP_INCREMENTAL"}},
 			&cli.DurationFlag{Name: "overlap", Value: backup.DefaultOverlap, Usage: "safety margin, a `DURATION` such as 5m, taken off each table's mark for clock differences between the service's nodes", EnvVars: []string{"BACKUP_OVERLAP"}},
 			&cli.BoolFlag{Name: "no-track-deletes", Usage: "skip the key scan of an incremental; until a later incremental without this flag, a restore of the chain brings back entities deleted since the last key set", EnvVars: []string{"BACKUP_NO_TRACK_DELETES"}},

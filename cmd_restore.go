@@ -56,7 +56,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "mode", Value: string(restore.Upsert), Usage: "`MODE` for entities that exist already: upsert, merge or clean", EnvVars: []string{"RESTORE_MODE"}},
 			tablesFlag("restore only these tables of the backup"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "verify and print what would be written and deleted; write nothing"},
-			parallelFlag(restore.DefaultParallel, "`N` batches in flight at once, across partitions and tables"),
+			parallelFlag(restore.DefaultParallel, "`N` batches in flight at once (1 to 64), across partitions and tables"),
 		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
