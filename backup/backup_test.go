@@ -72,7 +72,7 @@ func run(t *testing.T, opts backup.Options) (*backup.Result, string, error) {
 	if opts.Stdout == nil {
 		opts.Stdout = &bytes.Buffer{}
 	}
-	opts.Log = zerolog.New(&logs)
+	opts.Log = zerolog.New(zerolog.SyncWriter(&logs))
 	res, err := backup.Run(context.Background(), opts)
 	return res, logs.String(), err
 }

@@ -113,7 +113,7 @@ func runRestore(t *testing.T, svc *tables.Service, opts restore.Options) (*resto
 	if opts.Mode == "" {
 		opts.Mode = restore.Upsert
 	}
-	opts.Log = zerolog.New(&logs)
+	opts.Log = zerolog.New(zerolog.SyncWriter(&logs))
 	if opts.Stdout == nil {
 		opts.Stdout = &stdout
 	}
