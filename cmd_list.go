@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -49,9 +48,7 @@ EXAMPLES:
 				rows[i] = newListRow(e)
 			}
 			if c.Bool("json") {
-				enc := json.NewEncoder(env.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return printJSON(env, rows)
 			}
 			printList(env, rows)
 			return nil

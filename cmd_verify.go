@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -51,9 +50,7 @@ EXAMPLES:
 			}
 			logging.StopBars() // the report must not be drawn over
 			if c.Bool("json") {
-				enc := json.NewEncoder(env.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(report); err != nil {
+				if err := printJSON(env, report); err != nil {
 					return err
 				}
 			} else {
@@ -86,9 +83,7 @@ func verifyFolder(c *cli.Context, env *environment, dir string) error {
 		env.log.Warn().Msg(w)
 	}
 	if c.Bool("json") {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		if err := printJSON(env, report); err != nil {
 			return err
 		}
 	} else {

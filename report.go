@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -51,6 +52,13 @@ func (t *table) print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// printJSON prints v as indented JSON on stdout, for the --json flags.
+func printJSON(env *environment, v any) error {
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // printBackupSummary prints a table of what was written and the backup

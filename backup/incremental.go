@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -18,13 +17,13 @@ import (
 // mark. It covers clock differences between the service's storage nodes.
 const DefaultOverlap = 5 * time.Minute
 
-// tableJob says how to back up one table.
+// tableJob is the plan for backing up one table.
 type tableJob struct {
 	name string
 	// watermark selects the entities changed at or after it; nil copies
 	// every entity.
 	watermark *time.Time
-	// fullReason says why an incremental copies the table in full.
+	// fullReason is the reason an incremental copies the table in full.
 	fullReason string
 	// base is the earlier copy of the table that this one follows, or nil.
 	base *baseCopy
@@ -33,7 +32,7 @@ type tableJob struct {
 	// newest copy that recorded one, and the data files of every copy
 	// after it. Without an earlier key set it lists every copy's data.
 	previous []keySource
-	// keyScan asks for a keys-only scan of the whole table, so that the
+	// keyScan requests a keys-only scan of the whole table, so that the
 	// backup records the complete key set although it copies only changes.
 	keyScan bool
 }
@@ -51,8 +50,8 @@ type keySource struct {
 	file  string
 }
 
-// incremental is what an incremental backup follows: the newest backup in
-// the output folder, its chain and the marks.
+// incremental is the state an incremental backup follows: the newest
+// backup in the output folder, its chain and the marks.
 type incremental struct {
 	parent *manifest.Entry
 	// chain is the parent's chain, oldest first.
@@ -106,10 +105,8 @@ func prepareIncremental(opts Options, log zerolog.Logger) (*incremental, error) 
 func (inc *incremental) copies(table string) []*baseCopy {
 	var out []*baseCopy
 	for _, e := range inc.chain {
-		for name, t := range e.Manifest.Tables {
-			if strings.EqualFold(name, table) {
-				out = append(out, &baseCopy{entry: e, table: t})
-			}
+		if _, t, ok := e.Manifest.Table(table); ok {
+			out = append(out, &baseCopy{entry: e, table: t})
 		}
 	}
 	return out

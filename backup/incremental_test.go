@@ -136,8 +136,8 @@ func TestIncrementalTablesMovesOnlyTheirMarks(t *testing.T) {
 	}
 }
 
-// failTable is a transport that answers every query of one table with a
-// server error, as a table the service cannot read would be.
+// failTable is a transport that fails every query of one table with a
+// server error, as for a table the service cannot read.
 type failTable struct {
 	table string
 }

@@ -59,7 +59,7 @@ type pageWriter func(outs []*output, entities []*entity.Entity) error
 // into finals through write. It reads the first page alone. A table with
 // more splits the rest of its key space into ranges and scans them
 // concurrently, each request taking a slot. The first range writes into
-// the final files; each later range writes into part files of its own,
+// the final files. Each later range writes into part files of its own,
 // which are appended to the final files in range order once it and every
 // range before it are done.
 //

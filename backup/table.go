@@ -375,7 +375,7 @@ func dryRun(ctx context.Context, opts Options, p plan, jobs []tableJob) error {
 	return nil
 }
 
-// describeJob says in a few words what a table's backup would copy.
+// describeJob describes in a few words what a table's backup would copy.
 func describeJob(job tableJob) string {
 	var s string
 	switch {

@@ -38,7 +38,7 @@ type Entry struct {
 	Status Status
 	// Manifest is set for complete backups.
 	Manifest *Manifest
-	// Err says why the backup is damaged or incomplete.
+	// Err is the reason the backup is damaged or incomplete.
 	Err error
 }
 
@@ -51,9 +51,9 @@ func (e *Entry) ID() string {
 	return e.Name
 }
 
-// time returns the time the backup started, from the manifest or else from
-// the folder name; zero if neither says.
-func (e *Entry) time() time.Time {
+// Time returns the time the backup started, from the manifest or else from
+// the folder name. It is zero when neither gives one.
+func (e *Entry) Time() time.Time {
 	if e.Manifest != nil {
 		return e.Manifest.BackupTimestamp
 	}
@@ -67,8 +67,8 @@ func (e *Entry) time() time.Time {
 }
 
 // Scan lists the backups directly inside dir, oldest first. A folder
-// counts when it holds a manifest, is named like a backup id, or is the
-// temporary folder of a backup; other folders and files are skipped.
+// counts when it contains a manifest, is named like a backup id, or is the
+// temporary folder of a backup. Other folders and files are skipped.
 func Scan(dir string) ([]*Entry, error) {
 	if err := checkFolder(dir); err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func Scan(dir string) ([]*Entry, error) {
 // before orders backups by start time, then by the sequence suffix that a
 // second backup of the same second gets, then by name.
 func (e *Entry) before(o *Entry) bool {
-	ti, tj := e.time(), o.time()
+	ti, tj := e.Time(), o.Time()
 	if ti.IsZero() || tj.IsZero() {
 		// A folder named like a backup id with an impossible time, such
 		// as minute 60, sorts by name among the others.

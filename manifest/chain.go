@@ -147,7 +147,7 @@ type FolderReport struct {
 type BackupSummary struct {
 	Name   string `json:"name"`
 	Status Status `json:"status"`
-	// Error says why a backup is incomplete or damaged.
+	// Error is the reason a backup is incomplete or damaged.
 	Error  string  `json:"error,omitempty"`
 	Report *Report `json:"report,omitempty"`
 }

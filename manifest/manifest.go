@@ -107,7 +107,7 @@ type Table struct {
 	// the entities whose Timestamp is at or after it. Nil means File holds
 	// every entity of the table.
 	Watermark *time.Time `json:"Watermark,omitempty"`
-	// FullCopyReason says why an incremental copied this table in full.
+	// FullCopyReason is the reason an incremental copied this table in full.
 	FullCopyReason string `json:"FullCopyReason,omitempty"`
 	// ServiceTime is the service's clock when the table's backup started,
 	// from the Date header of its first response. The next incremental
@@ -161,6 +161,21 @@ func (m *Manifest) TableNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Table returns the record of the named table and its name as the
+// manifest spells it. Table names are case-insensitive in the service, so
+// they are matched that way.
+func (m *Manifest) Table(name string) (string, Table, bool) {
+	if t, ok := m.Tables[name]; ok {
+		return name, t, true
+	}
+	for n, t := range m.Tables {
+		if strings.EqualFold(n, name) {
+			return n, t, true
+		}
+	}
+	return "", Table{}, false
 }
 
 // SelectTables returns the tables of the backup that want names, spelled

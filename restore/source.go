@@ -32,15 +32,8 @@ type step struct {
 // table returns the record of the named table, matched
 // case-insensitively.
 func (s *step) table(name string) (manifest.Table, bool) {
-	if t, ok := s.Manifest.Tables[name]; ok {
-		return t, true
-	}
-	for n, t := range s.Manifest.Tables {
-		if strings.EqualFold(n, name) {
-			return t, true
-		}
-	}
-	return manifest.Table{}, false
+	_, t, ok := s.Manifest.Table(name)
+	return t, ok
 }
 
 // file returns how a restore names a file of the step in messages: the
@@ -98,7 +91,8 @@ func resolve(opts Options, log zerolog.Logger) (*source, error) {
 		target = manifest.Newest(entries)
 	}
 	for _, e := range entries {
-		if e.Status == manifest.Damaged && target.Manifest.BackupTimestamp.Before(timeOf(e)) {
+		// A damaged folder with no time in its name counts as newer.
+		if t := e.Time(); e.Status == manifest.Damaged && (t.IsZero() || target.Manifest.BackupTimestamp.Before(t)) {
 			log.Warn().Str(logging.Dir, e.Dir).Err(e.Err).Msg("skipping a damaged backup newer than the one restored; run verify on the folder")
 		}
 	}
@@ -114,17 +108,6 @@ func resolve(opts Options, log zerolog.Logger) (*source, error) {
 	}
 	log.Info().Str(logging.Dir, opts.Input).Str("backup", target.ID()).Strs("chain", ids).Msg("restoring a backup with its chain")
 	return src, nil
-}
-
-// timeOf returns the start time in a damaged backup's folder name, or the
-// far future when the name has none, so that it counts as newer.
-func timeOf(e *manifest.Entry) time.Time {
-	if len(e.Name) >= len(manifest.IDFormat) {
-		if t, err := time.Parse(manifest.IDFormat, e.Name[:len(manifest.IDFormat)]); err == nil {
-			return t
-		}
-	}
-	return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 }
 
 func oldest(entries []*manifest.Entry) *manifest.Entry {
@@ -182,8 +165,8 @@ func (src *source) verify(ctx context.Context, names []string, log zerolog.Logge
 	for _, s := range src.chain {
 		var own []string
 		for _, name := range names {
-			if _, ok := s.table(name); ok {
-				own = append(own, realName(s, name))
+			if real, _, ok := s.Manifest.Table(name); ok {
+				own = append(own, real)
 			}
 		}
 		log.Info().Str(logging.Dir, s.Dir).Strs("tables", own).Msg("verifying backup before restore")
@@ -217,17 +200,4 @@ func (src *source) verify(ctx context.Context, names []string, log zerolog.Logge
 	}
 	log.Info().Int("backups", len(src.chain)).Int("tables", len(names)).Msg("verified")
 	return nil
-}
-
-// realName returns the spelling of name in the step's manifest.
-func realName(s *step, name string) string {
-	if _, ok := s.Manifest.Tables[name]; ok {
-		return name
-	}
-	for n := range s.Manifest.Tables {
-		if strings.EqualFold(n, name) {
-			return n
-		}
-	}
-	return name
 }

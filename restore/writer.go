@@ -43,7 +43,7 @@ func newSlots(n int) slots {
 // for one key. While the keys of the file rise strictly, as backup writes
 // them, no key can come twice, and any batches may overlap. A key that
 // does not rise may repeat an earlier one, so the writer first waits for
-// every batch in flight; the later line then wins, as in a sequential
+// every batch in flight. The later line then wins, as in a sequential
 // restore.
 type writer struct {
 	ctx    context.Context
@@ -205,8 +205,9 @@ func (w *writer) send(ops []pending) error {
 		return err
 	}
 	// NOTE: Azurite 3.35.0 rejects with InvalidInput every batch whose
-	// request line has U+2028 or U+2029 in a key, even percent-encoded, so
-	// there such a delete fails and is named; single requests work.
+	// request line has U+2028 or U+2029 in a key, even percent-encoded.
+	// There such a delete fails and is named, although a single request
+	// would work.
 	if !errors.As(err, &be) || be.StatusCode >= 500 {
 		for _, p := range ops {
 			w.fail(p, errorCode(err), err.Error())
