@@ -7,6 +7,8 @@ import (
 	"io"
 	"testing"
 
+	"filippo.io/age"
+
 	"github.com/authagonal/authagonal-tables/codec"
 )
 
@@ -86,6 +88,34 @@ func FuzzGzipReader(f *testing.F) {
 		}
 		if !bytes.Equal(content, want) {
 			t.Fatalf("codec read %q, compress/gzip read %q", content, want)
+		}
+	})
+}
+
+// FuzzAgeReader checks that the encrypted reader never panics and never
+// ends cleanly on input other than what the identity's age encryption of
+// some lines gives: anything it accepts must decrypt with age itself to
+// the same content.
+func FuzzAgeReader(f *testing.F) {
+	f.Add(ageBytes([]byte("a\n")))
+	f.Add(ageBytes(nil))
+	f.Add(ageBytes(gzipBytes([]byte("a\n"), gzip.DefaultCompression)))
+	f.Add([]byte("age-encryption.org/v1\n-> X25519 AAAA\nBBBB\n--- CCCC\n"))
+	f.Add([]byte{})
+
+	c := codec.WithKeys(mustByName(f, codec.NameJSONL+codec.EncryptedSuffix), testKeys)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		content, err := readLines(t, c, data)
+		if err != io.EOF {
+			return
+		}
+		r, err := age.Decrypt(bytes.NewReader(data), testIdentity)
+		if err != nil {
+			t.Fatalf("reader ended cleanly, but age rejects the file: %v", err)
+		}
+		plain, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(plain, content) {
+			t.Fatalf("reader ended cleanly with %q, but age reads %q, %v", content, plain, err)
 		}
 	})
 }
