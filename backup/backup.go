@@ -4,6 +4,7 @@ package backup
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"filippo.io/age"
 	"github.com/rs/zerolog"
 
 	"github.com/authagonal/authagonal-tables/codec"
@@ -33,8 +35,18 @@ type Options struct {
 	Tables []string
 	// IncludeSigningKeys adds SigningKeys to the default set.
 	IncludeSigningKeys bool
-	// Codec writes the data files; nil means plain JSON Lines.
+	// Codec writes the data files; nil means plain JSON Lines. With
+	// recipients in Keys, Run uses its encrypted form.
 	Codec codec.Codec
+	// Keys.Recipients, when set, encrypt every file of the backup.
+	// Keys.Identities decrypt the key sets of earlier encrypted backups,
+	// which an incremental that tracks deletes reads.
+	Keys codec.Keys
+	// RecipientNames are the public keys of Keys.Recipients as given,
+	// recorded in the manifest.
+	RecipientNames []string
+	// SignKey, when set, signs the manifest (SignatureFile).
+	SignKey ed25519.PrivateKey
 	// DryRun counts the entities of each table and writes nothing.
 	DryRun bool
 	// Incremental copies only the entities changed since each table's
@@ -52,6 +64,9 @@ type Options struct {
 	Stdout io.Writer
 
 	ToolVersion string
+	// partCodec writes the part files of ranged scans. For an encrypted
+	// backup it encrypts to a key that lives only in memory for this run.
+	partCodec codec.Codec
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	Log zerolog.Logger
@@ -98,6 +113,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		opts.Codec = c
 	}
+	if err := setupEncryption(&opts); err != nil {
+		return nil, err
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -137,6 +155,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		jobs[i] = fullJob(name)
 		if inc != nil {
 			jobs[i] = inc.job(name, opts.Overlap, !opts.NoTrackDeletes, log)
+			if err := canReadKeys(jobs[i], opts.Keys); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if opts.DryRun {
@@ -175,7 +196,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		BackupID:        id,
 		BackupTimestamp: start,
 		Mode:            mode,
-		Compressed:      opts.Codec.Name() != codec.NameJSONL,
+		Compressed:      compressed(opts.Codec),
 		Codec:           opts.Codec.Name(),
 		ToolVersion:     opts.ToolVersion,
 		Account:         &manifest.Account{Name: opts.Service.Account().Name, TableEndpoint: opts.Service.Account().Endpoint},
@@ -190,6 +211,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if inc.parent != nil {
 			m.ParentBackupID = inc.parent.ID()
 		}
+	}
+	if len(opts.Keys.Recipients) > 0 {
+		m.Encryption = &manifest.Encryption{Scheme: manifest.EncryptionAge, Recipients: opts.RecipientNames}
 	}
 	if m.ExcludedTables == nil {
 		m.ExcludedTables = []manifest.Excluded{}
@@ -216,7 +240,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	m.DurationSeconds = seconds(opts.Now().Sub(start))
 
-	if err := finish(tmp, final, m); err != nil {
+	if err := finish(tmp, final, m, opts.SignKey); err != nil {
 		return nil, err
 	}
 	done = true
@@ -316,12 +340,17 @@ func updateMarks(output string, m *manifest.Manifest, log zerolog.Logger) error 
 
 // finish writes the manifest, then moves the folder to its final name.
 // The manifest goes last: its presence is what marks a backup complete.
-func finish(tmp, final string, m *manifest.Manifest) error {
+func finish(tmp, final string, m *manifest.Manifest, sign ed25519.PrivateKey) error {
 	if err := fsutil.SyncDir(tmp); err != nil {
 		return err
 	}
 	if err := manifest.Write(tmp, m); err != nil {
 		return err
+	}
+	if sign != nil {
+		if err := manifest.WriteSignature(tmp, sign); err != nil {
+			return err
+		}
 	}
 	if err := renameNoReplace(tmp, final); err != nil {
 		return fmt.Errorf("move backup into place: %w", err)
@@ -377,4 +406,52 @@ func nonNil(s []string) []string {
 
 func seconds(d time.Duration) float64 {
 	return float64(d.Round(time.Millisecond)) / float64(time.Second)
+}
+
+// setupEncryption switches opts to the encrypted form of its codec when
+// there are recipients, and sets the codec of part files.
+func setupEncryption(opts *Options) error {
+	opts.partCodec = opts.Codec
+	if len(opts.Keys.Recipients) == 0 {
+		return nil
+	}
+	c, err := codec.Encrypt(opts.Codec)
+	if err != nil {
+		return err
+	}
+	opts.Codec = codec.WithKeys(c, opts.Keys)
+	// Part files exist only while their table is backed up, and are
+	// decrypted into the final file. A key of their own, never stored,
+	// keeps them encrypted on disk without needing the restore identity.
+	ephemeral, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+	opts.partCodec = codec.WithKeys(c, codec.Keys{
+		Recipients: []age.Recipient{ephemeral.Recipient()},
+		Identities: []age.Identity{ephemeral},
+	})
+	return nil
+}
+
+// canReadKeys checks, before anything is written, that the key sets an
+// incremental job reads to find deletes can be decrypted.
+func canReadKeys(job tableJob, keys codec.Keys) error {
+	if len(keys.Identities) > 0 {
+		return nil
+	}
+	for _, src := range job.previous {
+		if strings.HasSuffix(src.file, codec.EncryptedSuffix) {
+			return fmt.Errorf("table %s: the key set in backup %s is encrypted, and an incremental reads it to find the deletes; "+
+				"pass --identity with an identity whose public key is among the recipients (a key kept for the backup host, see docs/security.md), or --no-track-deletes",
+				job.name, src.entry.ID())
+		}
+	}
+	return nil
+}
+
+// compressed reports whether c compresses, encrypted or not.
+func compressed(c codec.Codec) bool {
+	inner, _ := codec.Encrypted(c)
+	return inner.Name() != codec.NameJSONL
 }

@@ -68,10 +68,13 @@ type pageWriter func(outs []*output, entities []*entity.Entity) error
 // on the data, never on the concurrency, so the same data gives the same
 // bytes at any --parallel.
 type rangedScan struct {
-	svc    *tables.Service
-	table  string
-	dir    string
-	codec  codec.Codec
+	svc   *tables.Service
+	table string
+	dir   string
+	codec codec.Codec
+	// parts is the codec of the part files: codec, but encrypted to a key
+	// of this backup alone when codec encrypts.
+	parts  codec.Codec
 	slots  *limits
 	finals []*output
 	write  pageWriter
@@ -172,7 +175,7 @@ func (r *rangedScan) scanRanges(parent context.Context, q tables.Query, ranges [
 			outs := make([]*output, len(r.finals))
 			for j, f := range r.finals {
 				name := fmt.Sprintf(".part-%s-%02d", f.name, i)
-				o, err := createOutput(r.dir, name, r.codec)
+				o, err := createOutput(r.dir, name, r.parts)
 				if err != nil {
 					cancel(err)
 					break
@@ -336,11 +339,11 @@ func (o *output) closeLines() error {
 
 // reopenLines starts a new codec stream, a new gzip member with gzip,
 // after closeLines, so that more lines can follow appended parts.
-func (o *output) reopenLines(c codec.Codec) error {
+func (o *output) reopenLines() error {
 	if !o.linesClosed {
 		return nil
 	}
-	w, err := c.NewWriter(o.hash)
+	w, err := o.inner.NewWriter(o.stream)
 	if err != nil {
 		return err
 	}
@@ -348,15 +351,20 @@ func (o *output) reopenLines(c codec.Codec) error {
 	return nil
 }
 
-// appendPart copies the bytes of a finished part file to the end of o and
-// removes the part.
+// appendPart copies the stream of a finished part file to the end of o's
+// stream and removes the part. An encrypted part is decrypted on the way,
+// so that the final file is one age stream.
 func (o *output) appendPart(part *output) error {
 	f, err := os.Open(part.path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if _, err := io.Copy(o.hash, f); err != nil {
+	r, err := codec.Unseal(part.codec, f)
+	if err != nil {
+		return fmt.Errorf("append %s to %s: %w", filepath.Base(part.path), o.name, err)
+	}
+	if _, err := io.Copy(o.stream, r); err != nil {
 		return fmt.Errorf("append %s to %s: %w", filepath.Base(part.path), o.name, err)
 	}
 	o.count += part.count

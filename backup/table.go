@@ -24,25 +24,37 @@ import (
 // output is one file of a table being written: it hashes the bytes as
 // they reach the disk.
 type output struct {
-	name  string
-	path  string
-	file  *os.File
-	hash  *manifest.HashWriter
-	lines codec.Writer
+	name string
+	path string
+	file *os.File
+	hash *manifest.HashWriter
+	// codec is the file's codec. stream is the file's byte stream, the age
+	// stream of an encrypted file and hash otherwise, and inner the codec
+	// whose lines go into it.
+	codec  codec.Codec
+	inner  codec.Codec
+	stream io.WriteCloser
+	lines  codec.Writer
 	// linesClosed is set once lines is closed and parts may be appended.
 	linesClosed bool
 	count       int64
 	buf         []byte
 }
 
+// createOutput creates a file of codec c. An encrypted file is one age
+// stream, sealed here and closed by finish, around one or more streams of
+// the inner codec, so that parts can be appended inside it.
 func createOutput(dir, name string, c codec.Codec) (*output, error) {
 	path := filepath.Join(dir, name)
 	f, err := fsutil.CreateExclusive(path)
 	if err != nil {
 		return nil, err
 	}
-	o := &output{name: name, path: path, file: f, hash: manifest.NewHashWriter(f)}
-	if o.lines, err = c.NewWriter(o.hash); err != nil {
+	o := &output{name: name, path: path, file: f, hash: manifest.NewHashWriter(f), codec: c}
+	if o.inner, o.stream, err = codec.Seal(c, o.hash); err == nil {
+		o.lines, err = o.inner.NewWriter(o.stream)
+	}
+	if err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, err
@@ -73,6 +85,9 @@ func (o *output) write() error {
 func (o *output) finish() error {
 	if err := o.closeLines(); err != nil {
 		return err
+	}
+	if err := o.stream.Close(); err != nil {
+		return fmt.Errorf("finish %s: %w", o.name, err)
 	}
 	if err := o.file.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", o.name, err)
@@ -194,7 +209,7 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 		progress := logging.NewProgress(log, "key scan in progress", table+" keys", 0)
 		defer progress.Done()
 		scan := &rangedScan{
-			svc: opts.Service, table: table, dir: dir, codec: opts.Codec, slots: slots,
+			svc: opts.Service, table: table, dir: dir, codec: opts.Codec, parts: opts.partCodec, slots: slots,
 			finals:  []*output{files.keys},
 			onFirst: takeTime,
 			onPage:  func(n int) { progress.Add(int64(n)) },
@@ -215,7 +230,7 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 			return t, fmt.Errorf("key scan: %w", err)
 		}
 		log.Info().Int64("keys", files.keys.count).Msg("key scan finished")
-		if err := files.keys.reopenLines(opts.Codec); err != nil {
+		if err := files.keys.reopenLines(); err != nil {
 			return t, err
 		}
 	}
@@ -231,7 +246,7 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 	progress := logging.NewProgress(log, "table backup in progress", table, 0)
 	defer progress.Done()
 	scan := &rangedScan{
-		svc: opts.Service, table: table, dir: dir, codec: opts.Codec, slots: slots,
+		svc: opts.Service, table: table, dir: dir, codec: opts.Codec, parts: opts.partCodec, slots: slots,
 		finals: finals,
 		onPage: func(n int) {
 			progress.Add(int64(n))
@@ -280,7 +295,7 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 		if files.deleted, err = createOutput(dir, t.DeletedFile, opts.Codec); err != nil {
 			return t, err
 		}
-		if err := writeDeleted(job.previous, seen, files.deleted); err != nil {
+		if err := writeDeleted(job.previous, seen, files.deleted, opts.Keys); err != nil {
 			return t, err
 		}
 		t.DeletedCount = files.deleted.count
@@ -292,19 +307,19 @@ func copyTable(ctx context.Context, opts Options, dir string, job tableJob, file
 // writeDeleted writes each key of the earlier files that is not in seen,
 // once. Each file is hashed on the way and must match its manifest, so
 // that a damaged file cannot invent or hide deletes.
-func writeDeleted(sources []keySource, seen map[[16]byte]struct{}, out *output) error {
+func writeDeleted(sources []keySource, seen map[[16]byte]struct{}, out *output, keys codec.Keys) error {
 	written := map[[16]byte]struct{}{}
 	for _, src := range sources {
-		if err := writeDeletedFrom(src, seen, written, out); err != nil {
+		if err := writeDeletedFrom(src, seen, written, out, keys); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeDeletedFrom(src keySource, seen, written map[[16]byte]struct{}, out *output) error {
+func writeDeletedFrom(src keySource, seen, written map[[16]byte]struct{}, out *output, keys codec.Keys) error {
 	id := src.entry.ID()
-	d, err := manifest.OpenData(src.entry.Dir, src.file)
+	d, err := manifest.OpenData(src.entry.Dir, src.file, keys)
 	if err != nil {
 		return fmt.Errorf("read the keys of backup %s: %w", id, err)
 	}

@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"filippo.io/age"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,6 +36,7 @@ func writeBackup(t testing.TB, codecName string, tables ...testTable) (string, *
 	if err != nil {
 		t.Fatalf("ByName: %v", err)
 	}
+	c = codec.WithKeys(c, testKeys)
 	dir := t.TempDir()
 	m := &manifest.Manifest{
 		FormatVersion:   manifest.FormatVersion,
@@ -48,6 +50,9 @@ func writeBackup(t testing.TB, codecName string, tables ...testTable) (string, *
 		FileHashes:      map[string]string{},
 		MissingTables:   []string{},
 		ExcludedTables:  []manifest.Excluded{},
+	}
+	if _, sealed := codec.Encrypted(c); sealed {
+		m.Encryption = &manifest.Encryption{Scheme: manifest.EncryptionAge, Recipients: []string{testIdentity.Recipient().String()}}
 	}
 	for _, table := range tables {
 		file := table.name + c.Suffix()
@@ -114,3 +119,14 @@ func editFile(t *testing.T, dir, name string, change func([]byte) []byte) {
 		t.Fatal(err)
 	}
 }
+
+// testIdentity encrypts and decrypts the encrypted test backups.
+var testIdentity = func() *age.X25519Identity {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		panic(err)
+	}
+	return id
+}()
+
+var testKeys = codec.Keys{Recipients: []age.Recipient{testIdentity.Recipient()}, Identities: []age.Identity{testIdentity}}

@@ -184,7 +184,7 @@ func (r *FolderReport) ProblemCount() int {
 
 // VerifyFolder verifies every backup in a folder of backups, and the
 // chain of each one.
-func VerifyFolder(ctx context.Context, dir string) (*FolderReport, error) {
+func VerifyFolder(ctx context.Context, dir string, opts VerifyOptions) (*FolderReport, error) {
 	entries, err := Scan(dir)
 	if err != nil {
 		return nil, err
@@ -201,7 +201,7 @@ func VerifyFolder(ctx context.Context, dir string) (*FolderReport, error) {
 			s.Error = e.Err.Error()
 		}
 		if e.Status == Complete {
-			report, err := Verify(ctx, e.Dir, VerifyOptions{})
+			report, err := Verify(ctx, e.Dir, opts)
 			if err != nil {
 				return nil, err
 			}

@@ -66,8 +66,9 @@ type DataReader struct {
 }
 
 // OpenData opens a data file of the backup in dir. The codec comes from the
-// file's suffix. A symbolic link is refused: a backup holds plain files only.
-func OpenData(dir, name string) (*DataReader, error) {
+// file's suffix; keys decrypt an encrypted file. A symbolic link is refused:
+// a backup holds plain files only.
+func OpenData(dir, name string, keys codec.Keys) (*DataReader, error) {
 	if err := CheckFileName(name); err != nil {
 		return nil, err
 	}
@@ -75,6 +76,7 @@ func OpenData(dir, name string) (*DataReader, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: unknown file suffix; expected one of the codec suffixes such as .jsonl or .jsonl.gz", name)
 	}
+	c = codec.WithKeys(c, keys)
 	path := filepath.Join(dir, name)
 	info, err := os.Lstat(path)
 	if err != nil {

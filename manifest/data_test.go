@@ -93,7 +93,7 @@ func TestDataReader(t *testing.T) {
 			dir, m := writeBackup(t, c.Name(), testTable{"Users", lines})
 			file := m.Tables["Users"].File
 
-			d, err := manifest.OpenData(dir, file)
+			d, err := manifest.OpenData(dir, file, testKeys)
 			if err != nil {
 				t.Fatalf("OpenData: %v", err)
 			}
@@ -138,7 +138,7 @@ func TestDataReaderLineError(t *testing.T) {
 	lines := []string{goodLines(1)[0], `{"PartitionKey":"p"}`, `{"PartitionKey":"p","RowKey":"z"}`}
 	dir, m := writeBackup(t, codec.NameJSONL, testTable{"Users", lines})
 	file := m.Tables["Users"].File
-	d, err := manifest.OpenData(dir, file)
+	d, err := manifest.OpenData(dir, file, codec.Keys{})
 	if err != nil {
 		t.Fatalf("OpenData: %v", err)
 	}
@@ -205,7 +205,7 @@ func TestOpenDataRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := manifest.OpenData(dir, tt.file)
+			d, err := manifest.OpenData(dir, tt.file, codec.Keys{})
 			if err == nil {
 				d.Close()
 				t.Fatalf("OpenData(%q) succeeded", tt.file)

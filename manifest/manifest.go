@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authagonal/authagonal-tables/codec"
 	"github.com/authagonal/authagonal-tables/internal/fsutil"
 	"github.com/authagonal/authagonal-tables/tables"
 )
@@ -81,7 +82,24 @@ type Manifest struct {
 	// TrackDeletes is false for an incremental taken with
 	// --no-track-deletes: its tables have no key set and no deletes.
 	TrackDeletes bool `json:"TrackDeletes"`
+
+	// Encryption records how the data files are encrypted; nil when they
+	// are not. It holds public keys only.
+	Encryption *Encryption `json:"Encryption,omitempty"`
 }
+
+// Encryption describes the encryption of a backup's data files.
+type Encryption struct {
+	// Scheme is "age": every data file is an age file (.age) of the
+	// codec's bytes.
+	Scheme string `json:"Scheme"`
+	// Recipients are the public keys the files are encrypted to. Any one
+	// matching identity decrypts them.
+	Recipients []string `json:"Recipients"`
+}
+
+// EncryptionAge is the only encryption scheme.
+const EncryptionAge = "age"
 
 // Failed is a table whose backup failed.
 type Failed struct {
@@ -335,6 +353,9 @@ func Parse(data []byte) (*Manifest, error) {
 			return nil, fmt.Errorf("FileHashes: %q: %q is not a lowercase hex SHA-256", name, sum)
 		}
 	}
+	if m.Encryption != nil && m.Encryption.Scheme != EncryptionAge {
+		return nil, fmt.Errorf("unknown Encryption.Scheme %q; this version of authagonal-tables knows %q", m.Encryption.Scheme, EncryptionAge)
+	}
 	for table, t := range m.Tables {
 		if err := tables.ValidateName(table); err != nil {
 			return nil, fmt.Errorf("Tables: %w", err)
@@ -358,6 +379,12 @@ func checkTable(m *Manifest, table string, t Table) error {
 		}
 		if used[name] {
 			return fmt.Errorf("file %q is listed twice", name)
+		}
+		if sealed := strings.HasSuffix(name, codec.EncryptedSuffix); sealed != (m.Encryption != nil) {
+			if sealed {
+				return fmt.Errorf("file %q is encrypted, but the manifest records no Encryption", name)
+			}
+			return fmt.Errorf("file %q is not encrypted, but the manifest records Encryption", name)
 		}
 		used[name] = true
 	}
@@ -394,8 +421,8 @@ func CheckFileName(name string) error {
 		return fmt.Errorf("file name %q contains a path; only plain names inside the backup folder are allowed", name)
 	case name == "." || name == ".." || strings.HasPrefix(name, "."):
 		return fmt.Errorf("file name %q is not allowed: it must not start with a dot", name)
-	case name == FileName:
-		return fmt.Errorf("file name %q is the manifest itself", name)
+	case name == FileName || name == SignatureFile:
+		return fmt.Errorf("file name %q is the manifest or its signature", name)
 	}
 	return nil
 }

@@ -70,7 +70,7 @@ func TestVerifyGood(t *testing.T) {
 				testTable{"Clients", goodLines(1)},
 				testTable{"Empty", nil},
 			)
-			r := verify(t, dir, manifest.VerifyOptions{})
+			r := verify(t, dir, manifest.VerifyOptions{Keys: testKeys})
 
 			if !r.OK() {
 				t.Errorf("good backup failed verification:%s", listProblems(r))
@@ -493,5 +493,27 @@ func TestVerifyChangedKeyFile(t *testing.T) {
 	r := verify(t, dir, manifest.VerifyOptions{})
 	if r.OK() || !strings.Contains(r.Problems[0].Message, "SHA-256") || r.Problems[0].File != "Users.deleted.jsonl" {
 		t.Errorf("first problem is not the changed hash of the deleted file:%s", listProblems(r))
+	}
+}
+
+func TestVerifyEncryptedWithoutIdentity(t *testing.T) {
+	dir, m := writeBackup(t, "jsonl.gz.age", testTable{"Users", goodLines(3)})
+	r := verify(t, dir, manifest.VerifyOptions{})
+	if !r.OK() || len(r.Unread) != 1 || r.Unread[0] != m.Tables["Users"].File {
+		t.Fatalf("verify without identity: OK %v, unread %v:%s", r.OK(), r.Unread, listProblems(r))
+	}
+	// The hash still catches a changed byte.
+	path := filepath.Join(dir, m.Tables["Users"].File)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-1] ^= 1
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = verify(t, dir, manifest.VerifyOptions{})
+	if r.OK() || !strings.Contains(listProblems(r), "SHA-256") {
+		t.Errorf("a changed encrypted file passed:%s", listProblems(r))
 	}
 }

@@ -3,6 +3,7 @@ package restore
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/authagonal/authagonal-tables/codec"
 	"github.com/authagonal/authagonal-tables/entity"
 	"github.com/authagonal/authagonal-tables/internal/logging"
 	"github.com/authagonal/authagonal-tables/manifest"
@@ -63,6 +65,11 @@ type Options struct {
 	// Parallel is the number of batches in flight at once, across tables;
 	// zero means DefaultParallel.
 	Parallel int
+	// Keys.Identities decrypt an encrypted backup.
+	Keys codec.Keys
+	// VerifyKey, when set, must have signed the manifest of every backup
+	// restored.
+	VerifyKey ed25519.PublicKey
 	// Stdout receives the dry-run listing.
 	Stdout io.Writer
 	Log    zerolog.Logger
@@ -153,7 +160,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := src.verify(ctx, names, log); err != nil {
+	if err := src.verify(ctx, names, opts, log); err != nil {
 		return nil, err
 	}
 

@@ -160,9 +160,13 @@ func (src *source) selectTables(want []string) ([]string, error) {
 // verify verifies the selected tables' files in every backup of the chain,
 // and that the backups fit together. It returns a
 // *manifest.VerificationError listing every problem.
-func (src *source) verify(ctx context.Context, names []string, log zerolog.Logger) error {
+func (src *source) verify(ctx context.Context, names []string, opts Options, log zerolog.Logger) error {
 	var problems []manifest.Problem
 	for _, s := range src.chain {
+		if s.Manifest.Encryption != nil && len(opts.Keys.Identities) == 0 {
+			return fmt.Errorf("backup %s is encrypted to %s; pass --identity with the matching age identity file (the private key)",
+				s.Name, strings.Join(s.Manifest.Encryption.Recipients, ", "))
+		}
 		var own []string
 		for _, name := range names {
 			if real, _, ok := s.Manifest.Table(name); ok {
@@ -173,7 +177,7 @@ func (src *source) verify(ctx context.Context, names []string, log zerolog.Logge
 		if own == nil {
 			own = []string{}
 		}
-		report, err := manifest.Verify(ctx, s.Dir, manifest.VerifyOptions{Tables: own})
+		report, err := manifest.Verify(ctx, s.Dir, manifest.VerifyOptions{Tables: own, Keys: opts.Keys, VerifyKey: opts.VerifyKey})
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/authagonal/authagonal-tables/codec"
 	"github.com/authagonal/authagonal-tables/internal/logging"
 	"github.com/authagonal/authagonal-tables/manifest"
 	"github.com/authagonal/authagonal-tables/tables"
@@ -63,7 +64,7 @@ func restoreTable(ctx context.Context, opts Options, src *source, table string, 
 			// Every batch of a file ends before the next file starts, so
 			// that the deletes of a backup, and the next backup, come after
 			// its entities.
-			err := writeFile(s.Dir, f.name, s.Manifest.FileHashes[f.name], w)
+			err := writeFile(s.Dir, f.name, s.Manifest.FileHashes[f.name], opts.Keys, w)
 			if ferr := w.finish(); err == nil {
 				err = ferr
 			}
@@ -94,8 +95,8 @@ type fileAction struct {
 // writeFile streams the entities of a data file into w. The file was
 // verified already; it is hashed again on the way, and a different hash
 // stops the restore.
-func writeFile(dir, name, wantSum string, w *writer) error {
-	d, err := manifest.OpenData(dir, name)
+func writeFile(dir, name, wantSum string, keys codec.Keys, w *writer) error {
+	d, err := manifest.OpenData(dir, name, keys)
 	if err != nil {
 		return err
 	}
