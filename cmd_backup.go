@@ -40,7 +40,7 @@ EXAMPLES:
   STORAGE_CONNECTION_STRING='UseDevelopmentStorage=true' authagonal-tables backup --dry-run
 
 ` + commandExitCodes,
-		Flags: append(serviceFlags(),
+		Flags: append(append(serviceFlags(),
 			&cli.StringFlag{Name: "output", Value: "./backups", Usage: "`DIR` that receives the backup folder", EnvVars: []string{"BACKUP_OUTPUT"}},
 			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist"),
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},
@@ -54,7 +54,7 @@ EXAMPLES:
 				Usage:   "also back up SigningKeys; the backup then contains the JWT signing private key",
 				EnvVars: []string{"BACKUP_INCLUDE_SIGNING_KEYS", "Backup__IncludeSigningKeys"},
 			},
-		),
+		), encryptionFlags()...),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
@@ -76,6 +76,13 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
+			keys, recipients, signKey, err := backupKeys(c)
+			if err != nil {
+				return err
+			}
+			if c.Bool("include-signing-keys") && len(keys.Recipients) == 0 && !c.Bool("dry-run") {
+				env.log.Warn().Msg("--include-signing-keys without encryption: the backup will hold the JWT signing private key in plaintext, and anyone who reads it can sign tokens as the identity server; add --encrypt-to")
+			}
 			svc, err := connect(env, c)
 			if err != nil {
 				return err
@@ -94,6 +101,9 @@ EXAMPLES:
 				Tables:             names,
 				IncludeSigningKeys: c.Bool("include-signing-keys"),
 				Codec:              cd,
+				Keys:               keys,
+				RecipientNames:     recipients,
+				SignKey:            signKey,
 				DryRun:             c.Bool("dry-run"),
 				Incremental:        c.Bool("incremental"),
 				Overlap:            overlap,

@@ -57,6 +57,8 @@ EXAMPLES:
 			tablesFlag("restore only these tables of the backup"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "verify and print what would be written and deleted; write nothing"},
 			parallelFlag(restore.DefaultParallel, "`N` batches in flight at once (1 to 64), across partitions and tables"),
+			identityFlag("decrypts an encrypted backup"),
+			verifyKeyFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
@@ -87,21 +89,27 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
+			keys, verifyKey, err := readKeys(c)
+			if err != nil {
+				return err
+			}
 			svc, err := connect(env, c)
 			if err != nil {
 				return err
 			}
 			res, err := restore.Run(c.Context, restore.Options{
-				Service:  svc,
-				Input:    input,
-				At:       at,
-				Backup:   strings.TrimSpace(c.String("backup")),
-				Mode:     mode,
-				Tables:   names,
-				Parallel: workers,
-				DryRun:   c.Bool("dry-run"),
-				Stdout:   env.stdout,
-				Log:      env.log,
+				Keys:      keys,
+				VerifyKey: verifyKey,
+				Service:   svc,
+				Input:     input,
+				At:        at,
+				Backup:    strings.TrimSpace(c.String("backup")),
+				Mode:      mode,
+				Tables:    names,
+				Parallel:  workers,
+				DryRun:    c.Bool("dry-run"),
+				Stdout:    env.stdout,
+				Log:       env.log,
 			})
 			logging.StopBars() // the report must not be drawn over
 			if res != nil {

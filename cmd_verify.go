@@ -35,16 +35,24 @@ EXAMPLES:
 ` + commandExitCodes,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
+			identityFlag("decrypts an encrypted backup so that its content is checked too; without it only the hashes of encrypted files are checked"),
+			verifyKeyFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return errors.New("verify takes exactly one argument, the backup folder, such as ./backups/20261204-020000; flags such as --json go before it")
 			}
 			dir := c.Args().First()
-			if isFolderOfBackups(dir) {
-				return verifyFolder(c, env, dir)
+			keys, verifyKey, err := readKeys(c)
+			if err != nil {
+				return err
 			}
-			report, err := manifest.Verify(c.Context, dir, manifest.VerifyOptions{Progress: verifyProgress(env)})
+			opts := manifest.VerifyOptions{Keys: keys, VerifyKey: verifyKey}
+			if isFolderOfBackups(dir) {
+				return verifyFolder(c, env, dir, opts)
+			}
+			opts.Progress = verifyProgress(env)
+			report, err := manifest.Verify(c.Context, dir, opts)
 			if err != nil {
 				return err
 			}
@@ -74,8 +82,8 @@ func isFolderOfBackups(dir string) bool {
 	return err == nil && len(entries) > 0
 }
 
-func verifyFolder(c *cli.Context, env *environment, dir string) error {
-	report, err := manifest.VerifyFolder(c.Context, dir)
+func verifyFolder(c *cli.Context, env *environment, dir string, opts manifest.VerifyOptions) error {
+	report, err := manifest.VerifyFolder(c.Context, dir, opts)
 	if err != nil {
 		return err
 	}

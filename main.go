@@ -119,7 +119,7 @@ func newApp(env *environment) *cli.App {
 			"identity server.",
 		Flags:                  globalFlags(),
 		Before:                 env.setup,
-		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env)},
+		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env)},
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
 		UseShortOptionHandling: false,
@@ -153,7 +153,7 @@ func unknownCommand(c *cli.Context) error {
 	if name == "version" {
 		return fmt.Errorf("unknown command %q; use --version", name)
 	}
-	msg := fmt.Sprintf("unknown command %q; the commands are backup, verify, restore and help", name)
+	msg := fmt.Sprintf("unknown command %q; the commands are backup, verify, restore, list, keygen and help", name)
 	if cli.SuggestCommand != nil {
 		if s := cli.SuggestCommand(c.App.Commands, name); s != "" {
 			msg += ". " + s

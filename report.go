@@ -116,6 +116,12 @@ func printVerifyReport(env *environment, r *manifest.Report) {
 		tw.Flush()
 		if r.OK() {
 			fmt.Fprintf(env.stdout, "OK: %d table(s), %d entities, %d bytes verified\n", len(r.Tables), entities, bytes)
+			if note := signatureNote(r); note != "" {
+				fmt.Fprintln(env.stdout, note)
+			}
+			if len(r.Unread) > 0 {
+				fmt.Fprintf(env.stdout, "%d encrypted file(s): hashes match, content not read; pass --identity to check the content too\n", len(r.Unread))
+			}
 			if m := r.Manifest; m != nil && m.Mode == manifest.ModeIncremental {
 				fmt.Fprintf(env.stdout, "This is an incremental backup: verify the folder that holds it, %s, to check its chain too.\n", filepath.Dir(filepath.Clean(r.Dir)))
 			}
