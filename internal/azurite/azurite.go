@@ -29,13 +29,18 @@ type Server struct {
 	done     chan struct{}
 	stopOnce sync.Once
 	output   *tailBuffer
+	// account and key replace the development account when set.
+	account, key string
 }
 
 // ConnectionString returns a connection string for the development account
 // of the server.
 func (s *Server) ConnectionString() string {
-	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;TableEndpoint=%s",
-		tables.DevAccountName, tables.DevAccountKey, s.Endpoint)
+	account, key := tables.DevAccountName, tables.DevAccountKey
+	if s.account != "" {
+		account, key = s.account, s.key
+	}
+	return fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;TableEndpoint=%s", account, key, s.Endpoint)
 }
 
 // Service returns a client for the server.
@@ -73,13 +78,20 @@ func Binary() (string, error) {
 // Start starts Azurite and waits until it accepts connections. A port taken
 // by another process between choosing and binding it is retried.
 func Start(ctx context.Context) (*Server, error) {
+	return StartAccount(ctx, "", "")
+}
+
+// StartAccount starts Azurite with one account of the given name and
+// base64 key in place of the development account, so that a test can
+// look for a key of its own in the tool's output.
+func StartAccount(ctx context.Context, account, key string) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(ctx, bin)
+		s, err := start(ctx, bin, account, key)
 		if err == nil {
 			return s, nil
 		}
@@ -88,7 +100,7 @@ func Start(ctx context.Context) (*Server, error) {
 	return nil, lastErr
 }
 
-func start(ctx context.Context, bin string) (*Server, error) {
+func start(ctx context.Context, bin, account, key string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -104,6 +116,9 @@ func start(ctx context.Context, bin string) (*Server, error) {
 	// Azurite refuses --location with --inMemoryPersistence; running it in
 	// a private folder keeps any file it might write out of the repository.
 	cmd.Dir = workDir
+	if account != "" {
+		cmd.Env = append(os.Environ(), "AZURITE_ACCOUNTS="+account+":"+key)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out := &tailBuffer{max: 8 << 10}
 	cmd.Stdout = out
@@ -112,9 +127,14 @@ func start(ctx context.Context, bin string) (*Server, error) {
 		os.RemoveAll(workDir)
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
+	name := tables.DevAccountName
+	if account != "" {
+		name = account
+	}
 	s := &Server{
-		Endpoint: fmt.Sprintf("http://127.0.0.1:%d/%s", port, tables.DevAccountName),
+		Endpoint: fmt.Sprintf("http://127.0.0.1:%d/%s", port, name),
 		cmd:      cmd, workDir: workDir, done: make(chan struct{}), output: out,
+		account: account, key: key,
 	}
 	go func() { cmd.Wait(); close(s.done) }()
 
