@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/authagonal/authagonal-tables/codec"
+	"github.com/authagonal/authagonal-tables/internal/crashpoint"
 	"github.com/authagonal/authagonal-tables/internal/fsutil"
 	"github.com/authagonal/authagonal-tables/internal/logging"
 	"github.com/authagonal/authagonal-tables/manifest"
@@ -129,6 +130,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	crashpoint.Hit("planned")
 	if !opts.DryRun {
 		if err := fsutil.MkdirAll(opts.Output); err != nil {
 			return nil, fmt.Errorf("create output folder: %w", err)
@@ -164,7 +166,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, dryRun(ctx, opts, p, jobs)
 	}
 
-	warnLeftovers(opts.Output, log)
+	cleanLeftovers(opts.Output, opts.Now(), log)
 	suffix := ""
 	if opts.Incremental {
 		suffix = manifest.IncrementalSuffix
@@ -293,6 +295,7 @@ func backupTables(parent context.Context, opts Options, dir string, jobs []table
 				wg.Done()
 			}()
 			t, sums, err := backupTable(ctx, opts, dir, job, slots)
+			crashpoint.Hit("table-done")
 			results[i] = tableResult{table: t, sums: sums, err: err}
 			if err != nil && !tableFailure(err) {
 				cancel(err)
@@ -347,14 +350,17 @@ func finish(tmp, final string, m *manifest.Manifest, sign ed25519.PrivateKey) er
 	if err := manifest.Write(tmp, m); err != nil {
 		return err
 	}
+	crashpoint.Hit("manifest-written")
 	if sign != nil {
 		if err := manifest.WriteSignature(tmp, sign); err != nil {
 			return err
 		}
 	}
+	crashpoint.Hit("before-rename")
 	if err := renameNoReplace(tmp, final); err != nil {
 		return fmt.Errorf("move backup into place: %w", err)
 	}
+	crashpoint.Hit("renamed")
 	return fsutil.SyncDir(filepath.Dir(final))
 }
 
@@ -375,18 +381,45 @@ func reserveID(output string, start time.Time, suffix string) (id, dir string, e
 	return "", "", fmt.Errorf("no free backup folder name for %s in %s", base, output)
 }
 
-// warnLeftovers warns about temporary folders of backups that were killed
-// before they could clean up. They are not backups, and they may hold
-// secrets.
-func warnLeftovers(output string, log zerolog.Logger) {
+// LeftoverGrace is the age after which a backup removes a temporary
+// folder that an interrupted backup left. The lock on the output folder
+// already keeps two backups apart; the grace period also spares a backup
+// that another host writes where the file system ignores the lock.
+const LeftoverGrace = time.Hour
+
+// cleanLeftovers removes what killed backups left in the output folder:
+// temporary backup folders older than LeftoverGrace, and temporary files
+// of the marks. Such folders are never backups, and they may hold
+// secrets. Younger ones are only reported.
+func cleanLeftovers(output string, now time.Time, log zerolog.Logger) {
 	entries, err := os.ReadDir(output)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), manifest.TempPrefix) {
-			log.Warn().Str(logging.Dir, filepath.Join(output, e.Name())).
-				Msg("temporary folder of an interrupted backup; it is not a backup and may hold secrets, so delete it once no backup is running")
+		path := filepath.Join(output, e.Name())
+		switch {
+		case e.IsDir() && strings.HasPrefix(e.Name(), manifest.TempPrefix):
+			info, err := e.Info()
+			if err != nil {
+				continue
+			}
+			if age := now.Sub(info.ModTime()); age < LeftoverGrace {
+				log.Warn().Str(logging.Dir, path).Dur("age", age.Round(time.Second)).
+					Msg("temporary folder of an interrupted backup, or of one running elsewhere; it is not a backup, and a later backup removes it once it is an hour old")
+				continue
+			}
+			if err := os.RemoveAll(path); err != nil {
+				log.Warn().Err(err).Str(logging.Dir, path).Msg("could not remove the temporary folder of an interrupted backup; delete it by hand")
+				continue
+			}
+			log.Info().Str(logging.Dir, path).Msg("removed the temporary folder of an interrupted backup")
+		case !e.IsDir() && strings.HasPrefix(e.Name(), "."+MarksFile+".tmp-"):
+			// The marks are written under the lock, so a temporary file
+			// of them is from a process that died while writing.
+			if err := os.Remove(path); err == nil {
+				log.Debug().Str("file", path).Msg("removed a temporary marks file of an interrupted backup")
+			}
 		}
 	}
 }

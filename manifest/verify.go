@@ -129,6 +129,13 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		r.Problems = append(r.Problems, Problem{Message: err.Error()})
 		return r, nil
 	}
+	if strings.HasPrefix(filepath.Base(filepath.Clean(dir)), TempPrefix) {
+		// A backup killed after writing its manifest but before the
+		// rename leaves a folder that is whole in every other way; it
+		// never finished, so it is not a backup.
+		r.Problems = append(r.Problems, Problem{Message: "this is the temporary folder of a backup that did not finish, not a backup; restore from a folder without the " + TempPrefix + " prefix"})
+		return r, nil
+	}
 	m, err := Read(dir)
 	if err != nil {
 		r.Problems = append(r.Problems, Problem{File: FileName, Message: trimPathPrefix(err.Error(), dir)})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/authagonal/authagonal-tables/internal/crashpoint"
 )
 
 // Permissions of everything a backup writes: backups hold password hashes
@@ -88,6 +90,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
+	crashpoint.Hit("before-rename:" + filepath.Base(path))
 	if err := os.Rename(name, path); err != nil {
 		return err
 	}
