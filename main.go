@@ -58,9 +58,22 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(softMemoryLimit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal stops the command cleanly: a backup removes its
+		// temporary folder, a restore finishes the batches in flight. A
+		// second one exits at once, for a service that stopped answering.
+		<-signals
+		cancel()
+		<-signals
+		fmt.Fprintln(os.Stderr, "authagonal-tables: second interrupt, exiting now; batches in flight may or may not be applied, so run the restore again, and a backup's temporary folder is removed by a later backup")
+		os.Exit(exitInterrupted)
+	}()
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(signals)
+	cancel()
 	os.Exit(code)
 }
 

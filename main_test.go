@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/authagonal/authagonal-tables/backup"
@@ -430,18 +432,20 @@ func TestCLIInterruptedBackupLeavesNothing(t *testing.T) {
 	// the signal arrives.
 	seedPartitions(t, table, 100, strings.Repeat("v", 200))
 
-	out := t.TempDir()
-	cmd := exec.Command(binary, "--log-format", "console", "--log-level", "debug", "backup", "--tables", table, "--output", out)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()}
-	interruptAfter(t, cmd, "page written")
-	entries, _ := os.ReadDir(out)
-	for _, e := range entries {
-		// The lock file stays by design: removing it while another
-		// process may be opening it would break the lock.
-		if e.Name() == backup.LockFile {
-			continue
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		out := t.TempDir()
+		cmd := exec.Command(binary, "--log-format", "console", "--log-level", "debug", "backup", "--tables", table, "--output", out)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()}
+		signalAfter(t, cmd, "page written", sig)
+		entries, _ := os.ReadDir(out)
+		for _, e := range entries {
+			// The lock file stays by design: removing it while another
+			// process may be opening it would break the lock.
+			if e.Name() == backup.LockFile {
+				continue
+			}
+			t.Errorf("left behind after %v: %s", sig, e.Name())
 		}
-		t.Errorf("left behind after the interruption: %s", e.Name())
 	}
 }
 
@@ -465,6 +469,21 @@ func TestCLIInterruptedRestoreCompletesOnRerun(t *testing.T) {
 	interruptAfter(t, cmd, "batch written")
 	if !strings.Contains(stdout.String(), "INTERRUPTED") {
 		t.Errorf("stdout does not say the restore was interrupted:\n%s", stdout.String())
+	}
+	// Batches in flight finish after the signal, so the printed count is
+	// exactly what the table holds.
+	written := -1
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 5 && f[0] == table {
+			written, _ = strconv.Atoi(f[1])
+		}
+	}
+	partial, err := target.RawEntities(context.Background(), table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written != len(partial) || written == 12000 {
+		t.Errorf("after the interruption the summary says %d written, and the table holds %d of 12000\n%s", written, len(partial), stdout.String())
 	}
 
 	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + target.ConnectionString()}, "restore", "--input", dir)
@@ -508,6 +527,13 @@ func seedPartitions(t *testing.T, table string, partitions int, value string) {
 // marker, and checks that the command exits 130.
 func interruptAfter(t *testing.T, cmd *exec.Cmd, marker string) {
 	t.Helper()
+	signalAfter(t, cmd, marker, os.Interrupt)
+}
+
+// signalAfter starts cmd, sends sig once a stderr line contains marker,
+// and checks that the command exits 130.
+func signalAfter(t *testing.T, cmd *exec.Cmd, marker string, sig os.Signal) {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -520,7 +546,7 @@ func interruptAfter(t *testing.T, cmd *exec.Cmd, marker string) {
 	for scanner.Scan() {
 		logs.WriteString(scanner.Text() + "\n")
 		if strings.Contains(scanner.Text(), marker) {
-			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
 			break

@@ -265,8 +265,6 @@ func restoreTables(parent context.Context, opts Options, src *source, names []st
 		if errors.Is(firstErr, errEmptying) {
 			state = "are partly restored; a table being emptied for the clean restore has some of its entities deleted and none from the backup written yet"
 		}
-		// NOTE: a batch in flight when the signal arrived may have been
-		// applied although it is not counted.
 		return res, fmt.Errorf("restore interrupted: the tables started %s, and %d table(s) were not started; run the same restore command again to complete it: %w",
 			state, notStarted, parent.Err())
 	}

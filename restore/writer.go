@@ -183,7 +183,11 @@ func (w *writer) send(ops []pending) error {
 	for _, p := range ops {
 		b.Add(w.svc.Account().Endpoint, p.op)
 	}
-	err := w.svc.SubmitBatch(w.ctx, b)
+	// A batch once started is finished, with its retries, even after an
+	// interruption, so that the counts printed at the end are exact and
+	// the service never holds a batch the summary leaves out. Only new
+	// batches stop.
+	err := w.svc.SubmitBatch(context.WithoutCancel(w.ctx), b)
 	if err == nil {
 		w.mu.Lock()
 		w.result.Written += int64(len(ops))
@@ -194,10 +198,6 @@ func (w *writer) send(ops []pending) error {
 		}
 		return nil
 	}
-	if w.ctx.Err() != nil {
-		return w.ctx.Err()
-	}
-
 	// An unreachable service fails every later batch the same way, after
 	// a full round of retries each, so the restore stops instead.
 	var be *tables.BatchError
