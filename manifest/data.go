@@ -145,6 +145,9 @@ func (d *DataReader) Next() (*entity.Entity, int64, error) {
 		}
 		return nil, 0, io.EOF
 	}
+	if errors.Is(err, codec.ErrLineTooLong) {
+		return nil, 0, fmt.Errorf("%s: line %d: %w; no entity the service accepts is that long, so the file is damaged or was not written by this tool", d.name, d.line+1, err)
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: after line %d: %w", d.name, d.line, decodeError(err))
 	}
