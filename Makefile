@@ -6,7 +6,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build demo test bench bench-memory vet clean
+.PHONY: build demo test fuzz bench bench-memory vet clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/authagonal-tables .
@@ -20,6 +20,18 @@ demo: build node_modules/.package-lock.json
 test: node_modules/.package-lock.json
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# fuzz runs each fuzz target for FUZZTIME after its seed corpus, which
+# `make test` runs too: the entity line decoder, the manifest parser and
+# every codec's reader. CI runs it after the tests.
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./entity
+	$(GO) test -run '^$$' -fuzz '^FuzzReadObject$$' -fuzztime $(FUZZTIME) ./entity
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONLReader$$' -fuzztime $(FUZZTIME) ./codec
+	$(GO) test -run '^$$' -fuzz '^FuzzGzipReader$$' -fuzztime $(FUZZTIME) ./codec
+	$(GO) test -run '^$$' -fuzz '^FuzzAgeReader$$' -fuzztime $(FUZZTIME) ./codec
 
 # The benchmarks are not part of the tests. bench runs the hot-path
 # micro-benchmarks, then the side-by-side throughput benchmark (about 15
