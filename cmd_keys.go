@@ -27,7 +27,7 @@ func identityFlag(usage string) cli.Flag {
 func verifyKeyFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name:    "verify-key",
-		Usage:   "refuse any backup whose _manifest.json is not signed by this Ed25519 public key `FILE` (PEM, from keygen --signing)",
+		Usage:   "reject any backup whose _manifest.json is not signed by a key in this `FILE` of Ed25519 public keys (PEM, from keygen --signing; several blocks for a key rotation)",
 		EnvVars: []string{"AUTHAGONAL_TABLES_VERIFY_KEY"},
 	}
 }
@@ -143,18 +143,18 @@ func identities(c *cli.Context) ([]age.Identity, error) {
 
 // readKeys reads the --identity and --verify-key flags of verify and
 // restore.
-func readKeys(c *cli.Context) (codec.Keys, ed25519.PublicKey, error) {
+func readKeys(c *cli.Context) (codec.Keys, []ed25519.PublicKey, error) {
 	ids, err := identities(c)
 	if err != nil {
 		return codec.Keys{}, nil, err
 	}
-	var pub ed25519.PublicKey
+	var pubs []ed25519.PublicKey
 	if path := c.String("verify-key"); path != "" {
-		if pub, err = keys.ReadVerifyKey(path); err != nil {
+		if pubs, err = keys.ReadVerifyKeys(path); err != nil {
 			return codec.Keys{}, nil, fmt.Errorf("--verify-key: %w", err)
 		}
 	}
-	return codec.Keys{Identities: ids}, pub, nil
+	return codec.Keys{Identities: ids}, pubs, nil
 }
 
 func keygenCommand(env *environment) *cli.Command {

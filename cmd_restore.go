@@ -98,18 +98,18 @@ EXAMPLES:
 				return err
 			}
 			res, err := restore.Run(c.Context, restore.Options{
-				Keys:      keys,
-				VerifyKey: verifyKey,
-				Service:   svc,
-				Input:     input,
-				At:        at,
-				Backup:    strings.TrimSpace(c.String("backup")),
-				Mode:      mode,
-				Tables:    names,
-				Parallel:  workers,
-				DryRun:    c.Bool("dry-run"),
-				Stdout:    env.stdout,
-				Log:       env.log,
+				Keys:       keys,
+				VerifyKeys: verifyKey,
+				Service:    svc,
+				Input:      input,
+				At:         at,
+				Backup:     strings.TrimSpace(c.String("backup")),
+				Mode:       mode,
+				Tables:     names,
+				Parallel:   workers,
+				DryRun:     c.Bool("dry-run"),
+				Stdout:     env.stdout,
+				Log:        env.log,
 			})
 			logging.StopBars() // the report must not be drawn over
 			if res != nil {

@@ -47,7 +47,7 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			opts := manifest.VerifyOptions{Keys: keys, VerifyKey: verifyKey}
+			opts := manifest.VerifyOptions{Keys: keys, VerifyKeys: verifyKey}
 			if isFolderOfBackups(dir) {
 				return verifyFolder(c, env, dir, opts)
 			}

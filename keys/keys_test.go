@@ -23,7 +23,7 @@ func TestSigningKeyPair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk, err := keys.ReadVerifyKey(pub)
+	pk, err := keys.ReadVerifyKeys(pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,8 +41,8 @@ func TestSigningKeyPair(t *testing.T) {
 	if _, _, err := keys.GenerateSigning(filepath.Join(dir, "sign")); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("a second keygen over the same files: %v", err)
 	}
-	if _, err := keys.ReadVerifyKey(priv); err == nil || !strings.Contains(err.Error(), "holds a private key") {
-		t.Errorf("ReadVerifyKey of the private key: %v", err)
+	if _, err := keys.ReadVerifyKeys(priv); err == nil || !strings.Contains(err.Error(), "holds a private key") {
+		t.Errorf("ReadVerifyKeys of the private key: %v", err)
 	}
 	if _, err := keys.ReadSigningKey(pub); err == nil {
 		t.Error("ReadSigningKey accepted the public key")
@@ -91,5 +91,35 @@ func TestEncryptionIdentity(t *testing.T) {
 	}
 	if _, err := keys.ReadIdentityFile(recipients); err == nil {
 		t.Error("ReadIdentityFile accepted a recipients file")
+	}
+}
+
+func TestVerifyKeysAfterRotation(t *testing.T) {
+	dir := t.TempDir()
+	oldPriv, oldPub, err := keys.GenerateSigning(filepath.Join(dir, "old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newPriv, newPub, err := keys.GenerateSigning(filepath.Join(dir, "new"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(oldPub)
+	b, _ := os.ReadFile(newPub)
+	both := filepath.Join(dir, "both.pub")
+	os.WriteFile(both, append(a, b...), 0o644)
+	pubs, err := keys.ReadVerifyKeys(both)
+	if err != nil || len(pubs) != 2 {
+		t.Fatalf("ReadVerifyKeys = %d keys, %v", len(pubs), err)
+	}
+	data := []byte("manifest")
+	for _, path := range []string{oldPriv, newPriv} {
+		sk, err := keys.ReadSigningKey(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := keys.Check(pubs, data, keys.Sign(sk, data)); err != nil {
+			t.Errorf("a signature by %s: %v", filepath.Base(path), err)
+		}
 	}
 }

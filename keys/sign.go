@@ -40,21 +40,38 @@ func ReadSigningKey(path string) (ed25519.PrivateKey, error) {
 	return priv, nil
 }
 
-// ReadVerifyKey reads an Ed25519 public key in PKIX PEM.
-func ReadVerifyKey(path string) (ed25519.PublicKey, error) {
-	der, err := readPEM(path, pemPublic)
+// ReadVerifyKeys reads one or more Ed25519 public keys in PKIX PEM, one
+// block after another. A file of the current and the previous key lets
+// restore accept backups signed before and after a key rotation.
+func ReadVerifyKeys(path string) ([]ed25519.PublicKey, error) {
+	data, err := readSmall(path)
 	if err != nil {
 		return nil, err
 	}
-	key, err := x509.ParsePKIXPublicKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a PKIX public key: %v", path, err)
+	var pubs []ed25519.PublicKey
+	for {
+		der, rest, err := nextPEM(path, data, pemPublic)
+		if err != nil {
+			return nil, err
+		}
+		if der == nil {
+			break
+		}
+		key, err := x509.ParsePKIXPublicKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("%s: not a PKIX public key: %v", path, err)
+		}
+		pub, ok := key.(ed25519.PublicKey)
+		if !ok {
+			return nil, fmt.Errorf("%s: a %T, but signatures are Ed25519; give the .pub file that keygen --signing wrote", path, key)
+		}
+		pubs = append(pubs, pub)
+		data = rest
 	}
-	pub, ok := key.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: a %T, but signatures are Ed25519; give the .pub file that keygen --signing wrote", path, key)
+	if len(pubs) == 0 {
+		return nil, fmt.Errorf("%s: no PEM block; expected a %q block as keygen --signing writes", path, pemPublic)
 	}
-	return pub, nil
+	return pubs, nil
 }
 
 func readPEM(path, want string) ([]byte, error) {
@@ -62,17 +79,27 @@ func readPEM(path, want string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	block, _ := pem.Decode(data)
+	der, _, err := nextPEM(path, data, want)
+	if err == nil && der == nil {
+		err = fmt.Errorf("%s: no PEM block; expected a %q block as keygen --signing writes", path, want)
+	}
+	return der, err
+}
+
+// nextPEM decodes the next PEM block of data, which must be of type want.
+// It returns nil bytes when no block is left.
+func nextPEM(path string, data []byte, want string) (der, rest []byte, err error) {
+	block, rest := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("%s: no PEM block; expected a %q block as keygen --signing writes", path, want)
+		return nil, nil, nil
 	}
 	if block.Type != want {
 		if block.Type == pemPrivate && want == pemPublic {
-			return nil, fmt.Errorf("%s: holds a private key, but a public key is needed here; give the .pub file, and keep the private key on the backup host only", path)
+			return nil, nil, fmt.Errorf("%s: holds a private key, but a public key is needed here; give the .pub file, and keep the private key on the backup host only", path)
 		}
-		return nil, fmt.Errorf("%s: a %q PEM block, expected %q", path, block.Type, want)
+		return nil, nil, fmt.Errorf("%s: a %q PEM block, expected %q", path, block.Type, want)
 	}
-	return block.Bytes, nil
+	return block.Bytes, rest, nil
 }
 
 // Sign returns the Ed25519 signature of data.
@@ -83,12 +110,17 @@ func Sign(priv ed25519.PrivateKey, data []byte) []byte {
 // ErrBadSignature is a signature that does not match the data and key.
 var ErrBadSignature = errors.New("the signature does not match: the manifest was changed after signing, or it was signed with another key")
 
-// Check verifies an Ed25519 signature of data.
-func Check(pub ed25519.PublicKey, data, sig []byte) error {
-	if len(sig) != ed25519.SignatureSize || !ed25519.Verify(pub, data, sig) {
+// Check verifies an Ed25519 signature of data against any of pubs.
+func Check(pubs []ed25519.PublicKey, data, sig []byte) error {
+	if len(sig) != ed25519.SignatureSize {
 		return ErrBadSignature
 	}
-	return nil
+	for _, pub := range pubs {
+		if ed25519.Verify(pub, data, sig) {
+			return nil
+		}
+	}
+	return ErrBadSignature
 }
 
 // GenerateSigning writes a new Ed25519 key pair: the private key to

@@ -39,8 +39,9 @@ func WriteSignature(dir string, priv ed25519.PrivateKey) error {
 // ErrUnsigned is a backup without a signature file.
 var ErrUnsigned = errors.New(SignatureFile + " is missing: the backup is not signed, so its origin cannot be proven; restore it only if you trust it, without --verify-key")
 
-// CheckSignature checks the signature of the manifest in dir against pub.
-func CheckSignature(dir string, pub ed25519.PublicKey) error {
+// CheckSignature checks the signature of the manifest in dir against any
+// of pubs.
+func CheckSignature(dir string, pubs []ed25519.PublicKey) error {
 	data, err := readManifestBytes(dir)
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func CheckSignature(dir string, pub ed25519.PublicKey) error {
 	if err != nil {
 		return fmt.Errorf("%s: not base64: %v", SignatureFile, err)
 	}
-	if err := keys.Check(pub, data, sig); err != nil {
+	if err := keys.Check(pubs, data, sig); err != nil {
 		return fmt.Errorf("%s: %w", SignatureFile, err)
 	}
 	return nil

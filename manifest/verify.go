@@ -32,9 +32,9 @@ type VerifyOptions struct {
 	// number of lines it will read. It returns the function that counts
 	// lines read and the one that ends the count.
 	Progress func(table string, lines int64) (add func(n int64), done func())
-	// VerifyKey, when set, must have signed the manifest: a missing or
-	// wrong signature is a problem.
-	VerifyKey ed25519.PublicKey
+	// VerifyKeys, when set, must include the key that signed the manifest:
+	// a missing or wrong signature is a problem.
+	VerifyKeys []ed25519.PublicKey
 	// Keys decrypt encrypted files. Without an identity, the hash of an
 	// encrypted file is checked, but its content is not read.
 	Keys codec.Keys
@@ -142,7 +142,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		return r, nil
 	}
 	r.Manifest = m
-	r.checkSignature(opts.VerifyKey)
+	r.checkSignature(opts.VerifyKeys)
 
 	names, err := m.SelectTables(opts.Tables)
 	if err != nil {
@@ -177,16 +177,16 @@ const (
 	SignatureNone       = "none"
 )
 
-func (r *Report) checkSignature(key ed25519.PublicKey) {
+func (r *Report) checkSignature(keys []ed25519.PublicKey) {
 	_, err := os.Lstat(filepath.Join(r.Dir, SignatureFile))
 	signed := err == nil
 	switch {
-	case key == nil && signed:
+	case keys == nil && signed:
 		r.Signature = SignatureNotChecked
-	case key == nil:
+	case keys == nil:
 		r.Signature = SignatureNone
 	default:
-		if err := CheckSignature(r.Dir, key); err != nil {
+		if err := CheckSignature(r.Dir, keys); err != nil {
 			r.Problems = append(r.Problems, Problem{File: SignatureFile, Message: strings.TrimPrefix(err.Error(), SignatureFile+": ")})
 			return
 		}

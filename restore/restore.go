@@ -67,9 +67,9 @@ type Options struct {
 	Parallel int
 	// Keys.Identities decrypt an encrypted backup.
 	Keys codec.Keys
-	// VerifyKey, when set, must have signed the manifest of every backup
+	// VerifyKeys, when set, must include the key that signed the manifest of every backup
 	// restored.
-	VerifyKey ed25519.PublicKey
+	VerifyKeys []ed25519.PublicKey
 	// Stdout receives the dry-run listing.
 	Stdout io.Writer
 	Log    zerolog.Logger

@@ -177,7 +177,7 @@ func (src *source) verify(ctx context.Context, names []string, opts Options, log
 		if own == nil {
 			own = []string{}
 		}
-		report, err := manifest.Verify(ctx, s.Dir, manifest.VerifyOptions{Tables: own, Keys: opts.Keys, VerifyKey: opts.VerifyKey})
+		report, err := manifest.Verify(ctx, s.Dir, manifest.VerifyOptions{Tables: own, Keys: opts.Keys, VerifyKeys: opts.VerifyKeys})
 		if err != nil {
 			return err
 		}
