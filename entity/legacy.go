@@ -15,10 +15,10 @@ import (
 type LegacyTypes string
 
 const (
-	// LegacyInfer types values as the .NET restore tool did: a string that
-	// reads as an ISO 8601 date-time becomes a DateTime, a 36-character
-	// GUID string becomes a Guid, and a whole number becomes an Int32, or
-	// an Int64 when it does not fit.
+	// LegacyInfer types values as the .NET restore tool did. A string that
+	// reads as an ISO 8601 date-time becomes a DateTime, and a 36-character
+	// GUID string a Guid. A whole number becomes an Int32, or an Int64 when
+	// it does not fit.
 	LegacyInfer LegacyTypes = "infer"
 	// LegacyString keeps every string a String. Numbers and booleans are
 	// typed as with LegacyInfer.
@@ -237,10 +237,10 @@ func formatDateTime(t time.Time) json.RawMessage {
 }
 
 // inferNumber returns the type of a JSON number as the .NET restore
-// inferred it, with the value in the line format of that type: a whole
-// number becomes an Int32 if it fits, else an Int64 if it fits, and any
-// other number a Double. The .NET tool wrote a double without a fraction,
-// such as 5.0, as 5, so such a double comes back as an Int32.
+// inferred it, with the value in the line format of that type. A whole
+// number becomes an Int32 if it fits, else an Int64 if it fits. Any other
+// number becomes a Double. The .NET tool wrote the double 5.0 as 5, so
+// such a double comes back as an Int32.
 func inferNumber(raw json.RawMessage) (string, json.RawMessage, error) {
 	if isPlainInteger(raw) {
 		if n, err := strconv.ParseInt(string(raw), 10, 32); err == nil {

@@ -25,9 +25,10 @@ var ErrLegacy = errors.New("written by the Authagonal .NET backup tool (it has n
 // since its watermark, for every table at once.
 const TombstonesName = "_tombstones"
 
-// utf8BOM starts every file of the .NET tool that a StreamWriter with
-// Encoding.UTF8 wrote: the data files, and the manifest of the versions
-// that did not use File.WriteAllText.
+// utf8BOM is the byte order mark that a .NET StreamWriter with
+// Encoding.UTF8 writes first: the .NET tool wrote its data files that way,
+// and its manifest too in the versions seen. A manifest without one is
+// read as well.
 var utf8BOM = []byte("\xef\xbb\xbf")
 
 // Legacy describes what is particular to a backup of the .NET tool.
@@ -72,7 +73,7 @@ type legacyTable struct {
 
 // isLegacy reports whether data is a manifest of the .NET tool: a JSON
 // object without FormatVersion that has the fields every version of that
-// tool writes. Detection asks for all four, so a damaged manifest of this
+// tool writes. Detection requires all four, so a damaged manifest of this
 // tool is not mistaken for one.
 func isLegacy(data []byte) bool {
 	// Only the first JSON value is decoded, so that ParseLegacy can name
@@ -220,7 +221,7 @@ func (lm *legacyManifest) check() error {
 	case lm.Mode == nil || (*lm.Mode != ModeFull && *lm.Mode != ModeIncremental):
 		return fmt.Errorf("unknown Mode %s; expected %q or %q", describeMode(lm.Mode), ModeFull, ModeIncremental)
 	case *lm.Mode == ModeIncremental && lm.Watermark == nil:
-		return errors.New("an incremental backup without a Watermark: the manifest does not say which changes it holds")
+		return errors.New("Watermark is missing, but Mode is incremental: the manifest does not say from when the backup copied changes")
 	case *lm.Mode == ModeFull && lm.TombstoneCount != 0:
 		return fmt.Errorf("a full backup with TombstoneCount %d; only incremental backups record deletes", lm.TombstoneCount)
 	case lm.TombstoneCount < 0:

@@ -113,7 +113,7 @@ func TestParseLegacyManifestRejects(t *testing.T) {
 		{"null timestamp", `{"BackupId":"x","BackupTimestamp":null,"Mode":"full",` + tables + `}`, "BackupTimestamp is null"},
 		{"bad timestamp", `{"BackupId":"x","BackupTimestamp":"yesterday","Mode":"full",` + tables + `}`, "invalid manifest of the .NET backup tool"},
 		{"unknown mode", `{"BackupId":"x","BackupTimestamp":"2026-03-01T09:15:00+00:00","Mode":"differential",` + tables + `}`, `unknown Mode "differential"`},
-		{"incremental without watermark", `{"BackupId":"x","BackupTimestamp":"2026-03-01T09:15:00+00:00","Mode":"incremental","Watermark":null,` + tables + `}`, "without a Watermark"},
+		{"incremental without watermark", `{"BackupId":"x","BackupTimestamp":"2026-03-01T09:15:00+00:00","Mode":"incremental","Watermark":null,` + tables + `}`, "Watermark is missing"},
 		{"full with deletes", `{"BackupId":"x","BackupTimestamp":"2026-03-01T09:15:00+00:00","Mode":"full","TombstoneCount":3,` + tables + `}`, "TombstoneCount 3"},
 		{"negative count", `{"BackupId":"x","BackupTimestamp":"2026-03-01T09:15:00+00:00","Mode":"full","Tables":{"Users":{"EntityCount":-1}}}`, "negative EntityCount"},
 		{"bad table name", `{"BackupId":"x","BackupTimestamp":"2026-03-01T09:15:00+00:00","Mode":"full","Tables":{"1Users":{"EntityCount":1}}}`, "Tables:"},

@@ -24,8 +24,8 @@ type legacyCheck struct {
 }
 
 // OpenLegacyData opens a data file of a .NET tool backup in dir, like
-// OpenData, but converts each line with entity.ParseLegacy and types;
-// empty types means entity.LegacyInfer.
+// OpenData, but converts each line with entity.ParseLegacy and types. Empty
+// types means entity.LegacyInfer.
 func OpenLegacyData(dir, name string, types entity.LegacyTypes) (*DataReader, error) {
 	if types == "" {
 		types = entity.LegacyInfer
@@ -75,9 +75,9 @@ func (r *Report) openData(name string) (*DataReader, error) {
 	return d, nil
 }
 
-// unhashed reports whether a file may be read without a recorded hash:
-// only in a .NET tool backup whose manifest records none, or that does
-// not record this file, which checkLegacyFolder reports.
+// unhashed reports whether a file without a recorded hash may be read
+// unchecked. That is allowed only in a .NET tool backup: its manifest may
+// record no hashes, and checkLegacyFolder reports a file it leaves out.
 func (r *Report) unhashed(wantSum string) bool {
 	return wantSum == "" && r.Manifest != nil && r.Manifest.Legacy != nil
 }
@@ -233,9 +233,9 @@ func tableOfFile(name string) string {
 	return ""
 }
 
-// checkTombstones checks the file of deletes of a .NET tool incremental:
-// every line must name a table and the keys of an entity, the count must
-// match TombstoneCount.
+// checkTombstones checks the file of deletes of a .NET tool incremental.
+// Every line must name a table and the keys of an entity, and the count
+// must match TombstoneCount.
 func (r *Report) checkTombstones(ctx context.Context, m *Manifest) {
 	name := m.Legacy.TombstonesFile
 	if name == "" || r.missing[name] {
