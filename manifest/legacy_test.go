@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
@@ -386,4 +387,15 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A key given to verify makes an unsigned .NET tool backup fail, as an
+// unsigned backup of this tool does, so no one can swap one in.
+func TestVerifyLegacyWithKeyNeedsSignature(t *testing.T) {
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := verify(t, filepath.Join(legacyData, "full-gz-hashed"), manifest.VerifyOptions{VerifyKey: pub})
+	checkProblems(t, r, []wantProblem{{manifest.SignatureFile, 0, "the backup is not signed"}})
 }
