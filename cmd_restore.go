@@ -38,6 +38,11 @@ Modes:
   merge   insert each entity, or merge its properties into an existing one
   clean   delete every entity of each restored table, then insert
 
+A folder written by the original Authagonal .NET backup tool is restored too, with
+its types inferred as --legacy-types sets and a warning per table; without file
+hashes in its manifest, its integrity cannot be proven, and the log says so.
+docs/migrating.md describes what is read.
+
 An entity the service rejects is named (table, file, line, keys, error code) and the
 others are still written; the command then exits 2.
 
@@ -59,6 +64,7 @@ EXAMPLES:
 			parallelFlag(restore.DefaultParallel, "`N` batches in flight at once (1 to 64), across partitions and tables"),
 			identityFlag("decrypts an encrypted backup"),
 			verifyKeyFlag(),
+			legacyTypesFlag(),
 		),
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
@@ -93,23 +99,28 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
+			types, err := legacyTypes(c)
+			if err != nil {
+				return err
+			}
 			svc, err := connect(env, c)
 			if err != nil {
 				return err
 			}
 			res, err := restore.Run(c.Context, restore.Options{
-				Keys:       keys,
-				VerifyKeys: verifyKey,
-				Service:    svc,
-				Input:      input,
-				At:         at,
-				Backup:     strings.TrimSpace(c.String("backup")),
-				Mode:       mode,
-				Tables:     names,
-				Parallel:   workers,
-				DryRun:     c.Bool("dry-run"),
-				Stdout:     env.stdout,
-				Log:        env.log,
+				Keys:        keys,
+				VerifyKeys:  verifyKey,
+				Service:     svc,
+				Input:       input,
+				At:          at,
+				Backup:      strings.TrimSpace(c.String("backup")),
+				Mode:        mode,
+				Tables:      names,
+				Parallel:    workers,
+				LegacyTypes: types,
+				DryRun:      c.Bool("dry-run"),
+				Stdout:      env.stdout,
+				Log:         env.log,
 			})
 			logging.StopBars() // the report must not be drawn over
 			if res != nil {

@@ -22,6 +22,10 @@ unlisted, that every file decodes to its end, that every line is a valid entity 
 valid typed values, that no key appears twice in a table and that the entity counts
 match. Every problem found is reported, then the command exits 1 if there was any.
 
+A backup of the original Authagonal .NET backup tool is read too: its types are
+inferred as --legacy-types sets, and a manifest without file hashes is reported as
+INTEGRITY NOT PROVEN. docs/migrating.md describes what is read.
+
 DIR may also be a folder of backups (the backup --output). Then every backup in it
 is verified, and every chain: each incremental's parent must be present and complete,
 and each table copied incrementally must follow the previous backup of that table
@@ -37,6 +41,7 @@ EXAMPLES:
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 			identityFlag("decrypts an encrypted backup so that its content is checked too; without it only the hashes of encrypted files are checked"),
 			verifyKeyFlag(),
+			legacyTypesFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -47,7 +52,11 @@ EXAMPLES:
 			if err != nil {
 				return err
 			}
-			opts := manifest.VerifyOptions{Keys: keys, VerifyKeys: verifyKey}
+			types, err := legacyTypes(c)
+			if err != nil {
+				return err
+			}
+			opts := manifest.VerifyOptions{Keys: keys, VerifyKeys: verifyKey, LegacyTypes: types}
 			if isFolderOfBackups(dir) {
 				return verifyFolder(c, env, dir, opts)
 			}
@@ -57,6 +66,7 @@ EXAMPLES:
 				return err
 			}
 			logging.StopBars() // the report must not be drawn over
+			logWarnings(env, report.Warnings)
 			if c.Bool("json") {
 				if err := printJSON(env, report); err != nil {
 					return err

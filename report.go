@@ -99,6 +99,7 @@ func printBackupSummary(env *environment, res *backup.Result) {
 func printVerifyReport(env *environment, r *manifest.Report) {
 	if m := r.Manifest; m != nil {
 		fmt.Fprintf(env.stdout, "Backup %s: %s, codec %s, taken %s\n", m.BackupID, m.Mode, m.Codec, m.BackupTimestamp.Format("2006-01-02T15:04:05Z07:00"))
+		printLegacyNotes(env, r)
 	}
 	if len(r.Tables) > 0 {
 		tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)

@@ -63,6 +63,9 @@ type DataReader struct {
 	lines  codec.Reader
 	line   int64
 	closed bool
+	// parse converts one line into an entity: entity.Parse, or the
+	// conversion of a .NET tool line that OpenLegacyData sets.
+	parse func([]byte) (*entity.Entity, error)
 }
 
 // OpenData opens a data file of the backup in dir. The codec comes from the
@@ -89,7 +92,7 @@ func OpenData(dir, name string, keys codec.Keys) (*DataReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	d := &DataReader{name: name, file: f, hash: sha256.New()}
+	d := &DataReader{name: name, file: f, hash: sha256.New(), parse: entity.Parse}
 	d.lines, err = c.NewReader(io.TeeReader(countingReader{f, &d.bytes}, d.hash))
 	if err != nil {
 		f.Close()
@@ -152,7 +155,7 @@ func (d *DataReader) Next() (*entity.Entity, int64, error) {
 		return nil, 0, fmt.Errorf("%s: after line %d: %w", d.name, d.line, decodeError(err))
 	}
 	d.line++
-	e, err := entity.Parse(raw)
+	e, err := d.parse(raw)
 	if err != nil {
 		return nil, d.line, &LineError{File: d.name, Line: d.line, Err: err}
 	}

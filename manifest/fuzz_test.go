@@ -46,3 +46,36 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseLegacy checks that ParseLegacy never panics, that what it
+// accepts has Legacy set and a file name for every table that Verify
+// accepts, and that Parse never accepts a manifest that ParseLegacy does.
+func FuzzParseLegacy(f *testing.F) {
+	for _, name := range []string{"full-nohash", "full-gz-hashed", "incremental"} {
+		data, err := os.ReadFile(legacyData + "/" + name + "/" + manifest.FileName)
+		if err != nil {
+			f.Fatalf("read fixture: %v", err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"BackupId":"x","BackupTimestamp":"2026-03-01T09:15:00+00:00","Mode":"full","Tables":{"A":{"EntityCount":1}},"WrappedContentKey":""}`))
+	f.Add([]byte(`{"BackupId":"x","BackupTimestamp":"2026-03-01T09:15:00+00:00","Mode":"incremental","Watermark":"2026-03-01T09:00:00Z","Tables":{},"TombstoneCount":1}`))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := manifest.ParseLegacy(data)
+		if err != nil {
+			return
+		}
+		if m.Legacy == nil {
+			t.Fatalf("ParseLegacy(%q) returned no Legacy", data)
+		}
+		for name, table := range m.Tables {
+			if err := manifest.CheckFileName(table.File); err != nil {
+				t.Fatalf("ParseLegacy(%q): table %q has file %q: %v", data, name, table.File, err)
+			}
+		}
+		if _, err := manifest.Parse(data); err == nil {
+			t.Fatalf("both Parse and ParseLegacy accept %q", data)
+		}
+	})
+}

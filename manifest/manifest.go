@@ -86,6 +86,9 @@ type Manifest struct {
 	// Encryption records how the data files are encrypted; nil when they
 	// are not. It holds public keys only.
 	Encryption *Encryption `json:"Encryption,omitempty"`
+
+	// Legacy is set for a backup of the .NET tool, read by ReadLegacy.
+	Legacy *Legacy `json:"-"`
 }
 
 // Encryption describes the encryption of a backup's data files.
@@ -149,9 +152,13 @@ type Table struct {
 }
 
 // Files returns the names of the table's files: data, keys and deleted
-// keys, skipping those it does not have.
+// keys, skipping those it does not have. Only a table of a .NET tool
+// backup can lack a data file: that tool wrote none for an empty table.
 func (t Table) Files() []string {
-	files := []string{t.File}
+	var files []string
+	if t.File != "" {
+		files = append(files, t.File)
+	}
 	if t.KeysFile != "" {
 		files = append(files, t.KeysFile)
 	}
@@ -328,10 +335,16 @@ func Parse(data []byte) (*Manifest, error) {
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&m); err != nil {
+		if isLegacy(data) {
+			return nil, ErrLegacy
+		}
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("invalid JSON: data after the manifest object")
+	}
+	if m.FormatVersion == 0 && isLegacy(data) {
+		return nil, ErrLegacy
 	}
 	if m.FormatVersion != FormatVersion {
 		return nil, fmt.Errorf("unknown FormatVersion %d; this version of authagonal-tables reads version %d", m.FormatVersion, FormatVersion)
@@ -369,6 +382,9 @@ func Parse(data []byte) (*Manifest, error) {
 
 // checkTable checks the record of one table.
 func checkTable(m *Manifest, table string, t Table) error {
+	if t.File == "" {
+		return errors.New("no File; every table of a backup has a data file")
+	}
 	used := map[string]bool{}
 	for _, name := range t.Files() {
 		if err := CheckFileName(name); err != nil {

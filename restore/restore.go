@@ -70,6 +70,9 @@ type Options struct {
 	// VerifyKeys, when set, must include the key that signed the manifest of every backup
 	// restored.
 	VerifyKeys []ed25519.PublicKey
+	// LegacyTypes chooses how the values of a backup of the .NET tool are
+	// typed; empty means entity.LegacyInfer.
+	LegacyTypes entity.LegacyTypes
 	// Stdout receives the dry-run listing.
 	Stdout io.Writer
 	Log    zerolog.Logger

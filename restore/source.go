@@ -53,8 +53,11 @@ func resolve(opts Options, log zerolog.Logger) (*source, error) {
 		if selected {
 			return nil, fmt.Errorf("%s is one backup folder; --at and --backup choose among the backups of a folder of backups, such as %s", opts.Input, filepath.Dir(filepath.Clean(opts.Input)))
 		}
-		m, err := manifest.Read(opts.Input)
+		m, err := manifest.ReadAny(opts.Input)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkLegacy(opts.Input, m); err != nil {
 			return nil, err
 		}
 		e := &manifest.Entry{Name: filepath.Base(filepath.Clean(opts.Input)), Dir: opts.Input, Status: manifest.Complete, Manifest: m}
@@ -177,9 +180,12 @@ func (src *source) verify(ctx context.Context, names []string, opts Options, log
 		if own == nil {
 			own = []string{}
 		}
-		report, err := manifest.Verify(ctx, s.Dir, manifest.VerifyOptions{Tables: own, Keys: opts.Keys, VerifyKeys: opts.VerifyKeys})
+		report, err := manifest.Verify(ctx, s.Dir, manifest.VerifyOptions{Tables: own, Keys: opts.Keys, VerifyKeys: opts.VerifyKeys, LegacyTypes: opts.LegacyTypes})
 		if err != nil {
 			return err
+		}
+		for _, w := range report.Warnings {
+			log.Warn().Str(logging.Dir, s.Dir).Msg(w)
 		}
 		for _, p := range report.Problems {
 			if !src.single {

@@ -9,8 +9,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/authagonal/authagonal-tables/codec"
+	"github.com/authagonal/authagonal-tables/entity"
 	"github.com/authagonal/authagonal-tables/internal/logging"
-	"github.com/authagonal/authagonal-tables/manifest"
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
@@ -52,7 +52,10 @@ func restoreTable(ctx context.Context, opts Options, src *source, table string, 
 		if !ok {
 			continue
 		}
-		files := []fileAction{{info.File, action}}
+		var files []fileAction
+		if info.File != "" {
+			files = append(files, fileAction{info.File, action})
+		}
 		if info.DeletedFile != "" {
 			files = append(files, fileAction{info.DeletedFile, tables.Delete})
 		}
@@ -64,7 +67,7 @@ func restoreTable(ctx context.Context, opts Options, src *source, table string, 
 			// Every batch of a file ends before the next file starts, so
 			// that the deletes of a backup, and the next backup, come after
 			// its entities.
-			err := writeFile(s.Dir, f.name, s.Manifest.FileHashes[f.name], opts.Keys, w)
+			err := writeFile(s, f.name, opts.Keys, opts.LegacyTypes, w)
 			if ferr := w.finish(); err == nil {
 				err = ferr
 			}
@@ -92,11 +95,13 @@ type fileAction struct {
 	action tables.Action
 }
 
-// writeFile streams the entities of a data file into w. The file was
+// writeFile streams the entities of a data file of s into w. The file was
 // verified already; it is hashed again on the way, and a different hash
-// stops the restore.
-func writeFile(dir, name, wantSum string, keys codec.Keys, w *writer) error {
-	d, err := manifest.OpenData(dir, name, keys)
+// stops the restore. A file of a .NET tool backup whose manifest records
+// no hash cannot be checked again; verify warned about it.
+func writeFile(s *step, name string, keys codec.Keys, legacyTypes entity.LegacyTypes, w *writer) error {
+	wantSum := s.Manifest.FileHashes[name]
+	d, err := openData(s, name, keys, legacyTypes)
 	if err != nil {
 		return err
 	}
@@ -116,7 +121,7 @@ func writeFile(dir, name, wantSum string, keys codec.Keys, w *writer) error {
 			return err
 		}
 	}
-	if d.Sum() != wantSum {
+	if d.Sum() != wantSum && (wantSum != "" || s.Manifest.Legacy == nil) {
 		return fmt.Errorf("%s: %w", name, errChanged)
 	}
 	return nil
