@@ -33,8 +33,13 @@ Without --tables the Authagonal table set is backed up. The transient tables
 SamlReplayCache and OidcStateStore are left out, and so is SigningKeys, which holds
 the JWT signing private key, unless --include-signing-keys is given.
 
+With --encrypt-to, every file is encrypted with age to the recipients given
+(<Table>.jsonl.gz.age), and --sign-key signs the manifest, whose hashes cover every
+file (_manifest.json.sig). See docs/security.md.
+
 EXAMPLES:
   authagonal-tables backup --output /backups --gzip
+  authagonal-tables backup --output /backups --gzip --require-encryption --encrypt-to age1... --sign-key signing.key
   authagonal-tables backup --incremental --output /backups --gzip
   authagonal-tables backup --tables Users,Clients --output ./backups
   STORAGE_CONNECTION_STRING='UseDevelopmentStorage=true' authagonal-tables backup --dry-run
