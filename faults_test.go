@@ -21,8 +21,8 @@ import (
 	"github.com/authagonal/authagonal-tables/tables"
 )
 
-// fastRetries keeps the retry budget of the fault tests short: faults
-// clear within a few retries, and a table faulted on every request uses
+// fastRetries keeps the retry budget of the fault tests short. Random
+// faults clear within a few retries. A table faulted on every request uses
 // up its budget in well under a second, unless a Slow fault holds a try
 // for the whole try timeout.
 var fastRetries = []string{"--max-retries", "10", "--retry-delay", "5ms", "--max-retry-delay", "40ms", "--try-timeout", "1s"}

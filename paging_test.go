@@ -89,9 +89,9 @@ func applyFilter(keys [][2]string, filter string) [][2]string {
 	return out
 }
 
-// fakeTableService starts a Table service that holds one table, speaks
-// just enough of the REST API for backup and restore to page through it,
-// and pages as mode says.
+// fakeTableService starts a Table service that contains one table. It
+// implements just enough of the REST API for backup and restore to page
+// through the table, and pages as mode selects.
 func fakeTableService(t *testing.T, mode string) string {
 	t.Helper()
 	var requests atomic.Int32
@@ -131,7 +131,7 @@ func fakeTableService(t *testing.T, mode string) string {
 		tables.DevAccountName, tables.DevAccountKey, srv.URL, tables.DevAccountName)
 }
 
-// servePage answers one query. A continuation is the key the next page
+// servePage responds to one query. A continuation is the key the next page
 // starts at; in pagingEmptyPages a "!" before it means that the empty page
 // before it was sent.
 func servePage(w http.ResponseWriter, r *http.Request, mode string) {

@@ -182,7 +182,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	results, err := backupTables(ctx, opts, tmp, jobs)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, err // the message says nothing was written
+			return nil, err // its message states that nothing was written
 		}
 		return nil, fmt.Errorf("%w; %s", err, nothingWritten(opts.Output))
 	}
@@ -209,8 +209,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// nothingWritten tells the operator that the failed backup left nothing
-// behind, which backup is still the newest, and what to do.
+// nothingWritten returns the end of a failed backup's message: nothing
+// was written, which backup is still the newest, and what to do.
 func nothingWritten(output string) string {
 	newest := "there is no complete backup in " + output + " yet"
 	if entries, err := manifest.Scan(output); err == nil {

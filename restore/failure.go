@@ -18,13 +18,13 @@ import (
 var errUndeletable = errors.New("entities could not be deleted")
 
 // codeNoResponse is the code of an entity whose batch got no complete
-// response from a service that answers other requests.
+// response from a service that responds to other requests.
 const codeNoResponse = "NoResponse"
 
 // isTableFailure reports whether err stops only the table it happened to,
 // so that the restore can go on with the others: the service rejected a
 // request about the table after every retry, or gave no response to it
-// while it still answers other requests. Anything else stops the restore:
+// while it still responds to other requests. Anything else stops the restore:
 // an unreachable service, a paging fault, a local file error or the end
 // of ctx.
 func isTableFailure(ctx context.Context, svc *tables.Service, err error) bool {

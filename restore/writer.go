@@ -175,7 +175,7 @@ func (w *writer) stopped() error {
 // does not, send splits the batch in halves until each failing entity is
 // alone. A server error that persists through every retry fails every
 // entity of the batch, and so does a batch that got no response from a
-// service that still answers other requests. An unreachable service stops
+// service that still responds to other requests. An unreachable service stops
 // the restore.
 func (w *writer) send(ops []pending) error {
 	if len(ops) == 0 {
@@ -202,7 +202,7 @@ func (w *writer) send(ops []pending) error {
 
 	// An unreachable service fails every later batch the same way, after
 	// a full round of retries each, so the restore stops instead. A
-	// service that still answers another request failed this batch only,
+	// service that still responds to another request failed this batch only,
 	// as it does with a server error.
 	var be *tables.BatchError
 	isBatchError := errors.As(err, &be)

@@ -76,6 +76,7 @@ func Connect(account Account, opts Options) (*Service, error) {
 		capRetryAfter{max: client.Retry.MaxRetryDelay},
 		logFailedTries{log: opts.Log, tries: tries},
 		retryCutResponses{},
+		freshBody{},
 	}
 	s := &Service{account: account}
 

@@ -7,7 +7,7 @@ import (
 	"net/url"
 )
 
-// Reachable reports whether the service answers a request, with any
+// Reachable reports whether the service responds to a request, with any
 // status, after the usual retries. Callers use it to tell a failure of
 // their own requests, such as those about one table, from a service that
 // cannot be reached at all. It lists at most one table, the cheapest

@@ -1,8 +1,11 @@
 package tables
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -44,7 +47,7 @@ func isRetriedResponse(resp *http.Response) bool {
 // retries a cut body only for GET, PUT and DELETE, so a batch or a table
 // creation whose response broke off would fail at once. Every request this
 // package sends may be sent again: a batch upserts, merges or deletes by
-// key, a second creation of a table finds it exists, and a second delete
+// key. A second creation of a table finds it exists, and a second delete
 // of an entity reports it absent, which restore counts as such.
 type retryCutResponses struct{}
 
@@ -87,7 +90,7 @@ func (p capRetryAfter) Do(req *policy.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// retryAfter returns the wait a response asks for, from the headers azcore
+// retryAfter returns the wait a response requests, from the headers azcore
 // reads: retry-after-ms, x-ms-retry-after-ms, or Retry-After in seconds or
 // as an HTTP date. It returns 0 when none is set.
 func retryAfter(h http.Header) time.Duration {
@@ -104,4 +107,27 @@ func retryAfter(h http.Header) time.Duration {
 		return time.Until(t)
 	}
 	return 0
+}
+
+// requestBodyKey is the context key of a request body that freshBody
+// sends from a reader of its own on every try.
+type requestBodyKey struct{}
+
+// withRequestBody returns ctx carrying body for freshBody.
+func withRequestBody(ctx context.Context, body []byte) context.Context {
+	return context.WithValue(ctx, requestBodyKey{}, body)
+}
+
+// freshBody gives each try of a request its own reader of the body.
+// net/http may still read the body of a failed try after the try returned,
+// as when the service closed the connection before the body was sent,
+// while azcore rewinds that same reader for the next try, so a shared
+// reader is a data race.
+type freshBody struct{}
+
+func (freshBody) Do(req *policy.Request) (*http.Response, error) {
+	if body, ok := req.Raw().Context().Value(requestBodyKey{}).([]byte); ok {
+		req.Raw().Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return req.Next()
 }

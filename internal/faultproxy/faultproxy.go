@@ -1,4 +1,4 @@
-// Package faultproxy is a loopback HTTP proxy for tests that sits between
+// Package faultproxy is a loopback HTTP proxy for tests. It sits between
 // the tool and a Table service such as Azurite and injects the faults of a
 // real service: busy and timed-out servers, throttling, connection resets,
 // responses cut off mid-body, responses slower than a try timeout, and
@@ -32,14 +32,14 @@ import (
 // Kind is a kind of fault.
 type Kind int
 
-// The kinds of fault. The status faults answer in place of the service,
+// The kinds of fault. The status faults respond in place of the service,
 // with the error body and the x-ms-error-code header that Azure sends.
 const (
-	// ServerBusy answers 503 ServerBusy with a Retry-After of one second.
+	// ServerBusy responds 503 ServerBusy with a Retry-After of one second.
 	ServerBusy Kind = iota
-	// OperationTimedOut answers 500 OperationTimedOut.
+	// OperationTimedOut responds 500 OperationTimedOut.
 	OperationTimedOut
-	// TooManyRequests answers 429 TooManyRequests with a Retry-After of one
+	// TooManyRequests responds 429 TooManyRequests with a Retry-After of one
 	// second, as the Cosmos DB Table API throttles.
 	TooManyRequests
 	// ConnectionReset resets the connection before the request reaches
@@ -51,7 +51,7 @@ const (
 	// Slow forwards the request, then holds the response until the client
 	// gives up or Rule.SlowDelay has passed.
 	Slow
-	// TableBeingDeleted answers 409 TableBeingDeleted. It applies to table
+	// TableBeingDeleted responds 409 TableBeingDeleted. It applies to table
 	// creations only; other requests get another kind of the rule.
 	TableBeingDeleted
 )
@@ -314,7 +314,7 @@ func namesTable(r *http.Request, body []byte, table string) bool {
 	return false
 }
 
-// writeError answers in place of the service with the JSON error body and
+// writeError responds in place of the service with the JSON error body and
 // headers of Azure Table Storage.
 func writeError(w http.ResponseWriter, status int, code, message string, retryAfter bool) {
 	h := w.Header()

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// upstream is a stand-in service that answers every request with 200 and
+// upstream is a stand-in service that responds to every request with 200 and
 // a body naming the request.
 func upstream(t *testing.T) *httptest.Server {
 	t.Helper()
