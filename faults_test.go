@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,10 +28,29 @@ import (
 // for the whole try timeout.
 var fastRetries = []string{"--max-retries", "10", "--retry-delay", "5ms", "--max-retry-delay", "40ms", "--try-timeout", "1s"}
 
+// lockedBuffer is a buffer that concurrent loggers may write to, as they
+// may to the stderr of a process.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // runCLI runs the command in-process through run, as main does.
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	code := run(context.Background(), append([]string{"authagonal-tables", "--log-format", "console"}, args...), &stdout, &stderr)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
