@@ -18,7 +18,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
-	"github.com/authagonal/authagonal-tables/backup"
 	"github.com/authagonal/authagonal-tables/internal/logging"
 	"github.com/authagonal/authagonal-tables/restore"
 	"github.com/authagonal/authagonal-tables/tables"
@@ -38,7 +37,7 @@ const exitCodesHelp = `GLOBAL OPTIONS such as --log-level go before the command 
 EXIT CODES:
    0    success
    1    error: bad arguments, invalid input, failed verification, service unreachable
-   2    partial success: the run finished but some entities failed; each is named
+   2    partial success: a restore finished, but some entities were not written; each is named
    130  interrupted by SIGINT or SIGTERM`
 
 // commandExitCodes is exitCodesHelp indented for a command's description,
@@ -96,7 +95,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // exitCode maps the error of a command to the process exit code.
 func exitCode(ctx context.Context, err error) int {
 	var partial *restore.PartialError
-	var partialBackup *backup.PartialError
 	switch {
 	case err == nil:
 		return exitOK
@@ -104,7 +102,7 @@ func exitCode(ctx context.Context, err error) int {
 		// A signal cancelled the root context; whatever failed after
 		// that failed because of it.
 		return exitInterrupted
-	case errors.As(err, &partial), errors.As(err, &partialBackup):
+	case errors.As(err, &partial):
 		return exitPartial
 	}
 	return exitError

@@ -84,28 +84,13 @@ type Result struct {
 	Manifest *manifest.Manifest
 }
 
-// PartialError is returned when the backup was written but some tables
-// failed. The manifest lists them in FailedTables, and their marks did not
-// move, so the next incremental copies their changes again.
-type PartialError struct {
-	Dir    string
-	Failed []manifest.Failed
-}
-
-func (e *PartialError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "backup %s was written, but %d table(s) failed and are not in it:", e.Dir, len(e.Failed))
-	for _, f := range e.Failed {
-		fmt.Fprintf(&b, "\n  %s: %s", f.Name, f.Error)
-	}
-	b.WriteString("\nrun the backup again; an incremental copies their changes since their last good backup")
-	return b.String()
-}
-
 // Run performs a full backup. It builds the backup in a temporary folder
 // next to the final one, writes the manifest last and renames the folder
 // into place, so a backup that did not finish never looks like one that
-// did. On error or cancellation the temporary folder is removed.
+// did. The first table that fails stops the backup: a backup either holds
+// every table it was asked for or is not written. On error or
+// cancellation the temporary folder is removed and the marks stay as
+// they were.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Codec == nil {
 		c, err := codec.ByName(codec.NameJSONL)
@@ -222,23 +207,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	results, err := backupTables(ctx, opts, tmp, jobs)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err // its message states that nothing was written
+		}
+		return nil, fmt.Errorf("%w; %s", err, nothingWritten(opts.Output))
 	}
 	for i, job := range jobs {
 		r := results[i]
-		if r.err != nil {
-			log.Error().Str(logging.Table, job.name).Err(r.err).Msg("table backup failed; going on with the other tables")
-			m.FailedTables = append(m.FailedTables, manifest.Failed{Name: job.name, Error: tables.Redact(r.err.Error())})
-			continue
-		}
 		m.Tables[job.name] = r.table
 		for name, sum := range r.sums {
 			m.FileHashes[name] = sum
 		}
 		m.TotalEntities += r.table.EntityCount
-	}
-	if len(m.Tables) == 0 {
-		return nil, fmt.Errorf("every table failed, so no backup was written; the first error: %s", m.FailedTables[0].Error)
 	}
 	m.DurationSeconds = seconds(opts.Now().Sub(start))
 
@@ -252,10 +232,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := updateMarks(opts.Output, m, log); err != nil {
 		return res, fmt.Errorf("backup %s was written, but the marks for the next incremental were not: %w; the next incremental copies more than it needs to, or takes a full copy", final, err)
 	}
-	if len(m.FailedTables) > 0 {
-		return res, &PartialError{Dir: final, Failed: m.FailedTables}
-	}
 	return res, nil
+}
+
+// nothingWritten returns the end of a failed backup's message: nothing
+// was written, which backup is still the newest, and what to do.
+func nothingWritten(output string) string {
+	newest := "there is no complete backup in " + output + " yet"
+	if entries, err := manifest.Scan(output); err == nil {
+		if e := manifest.Newest(entries); e != nil {
+			newest = "the newest complete backup in " + output + " is still " + e.Name
+		}
+	}
+	return "no backup was written and " + newest + "; run the backup again once the cause is fixed"
 }
 
 // DefaultParallel is the default number of requests in flight at once.
@@ -265,14 +254,12 @@ const DefaultParallel = 4
 type tableResult struct {
 	table manifest.Table
 	sums  map[string]string
-	// err is a failure of this table only; the others go on.
-	err error
 }
 
 // backupTables backs up the tables, as many at once as opts.Parallel,
-// sharing opts.Parallel requests in flight. It returns an error for what
-// stops the whole backup: an interruption, an unreachable service or a
-// local failure such as a full disk.
+// sharing opts.Parallel requests in flight. The first error of any table
+// stops the others and is returned. Going on would only delay the rerun,
+// because a backup that lacks a table is not written.
 func backupTables(parent context.Context, opts Options, dir string, jobs []tableJob) ([]tableResult, error) {
 	parallel := opts.Parallel
 	if parallel <= 0 {
@@ -296,8 +283,8 @@ func backupTables(parent context.Context, opts Options, dir string, jobs []table
 			}()
 			t, sums, err := backupTable(ctx, opts, dir, job, slots)
 			crashpoint.Hit("table-done")
-			results[i] = tableResult{table: t, sums: sums, err: err}
-			if err != nil && !tableFailure(err) {
+			results[i] = tableResult{table: t, sums: sums}
+			if err != nil {
 				cancel(err)
 			}
 		}()
@@ -312,18 +299,9 @@ func backupTables(parent context.Context, opts Options, dir string, jobs []table
 	return results, nil
 }
 
-// tableFailure reports whether err is the service rejecting one table's
-// backup, after which the other tables can still be backed up. An
-// unreachable service or a local error, such as a full disk, stops the
-// whole backup.
-func tableFailure(err error) bool {
-	var se *tables.ServiceError
-	return errors.As(err, &se) && !se.Unreachable && se.StatusCode != 0
-}
-
 // updateMarks moves the mark of every table the backup holds to the
-// service time at which its backup started. Tables that failed or were
-// not in the backup keep their marks.
+// service time at which its backup started. Tables that were not in the
+// backup keep their marks.
 func updateMarks(output string, m *manifest.Manifest, log zerolog.Logger) error {
 	marks, _, err := readMarks(output)
 	if err != nil {

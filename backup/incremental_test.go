@@ -153,7 +153,7 @@ func (f failTable) Do(req *http.Request) (*http.Response, error) {
 	return http.DefaultClient.Do(req)
 }
 
-func TestFailedTableKeepsItsMark(t *testing.T) {
+func TestFailedTableWritesNoBackup(t *testing.T) {
 	svc := service(t)
 	good, bad := uniqueName("Fine"), uniqueName("Fails")
 	seed(t, svc, good, `{"PartitionKey":"p","RowKey":"1"}`)
@@ -163,6 +163,7 @@ func TestFailedTableKeepsItsMark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := marks(t, out)
 
 	account, err := tables.ParseConnectionString(azurite.Shared(t).ConnectionString())
 	if err != nil {
@@ -174,31 +175,32 @@ func TestFailedTableKeepsItsMark(t *testing.T) {
 	}
 	time.Sleep(1100 * time.Millisecond)
 	res, _, err := run(t, backup.Options{Service: failing, Tables: []string{good, bad}, Output: out, Incremental: true})
-	var partial *backup.PartialError
-	if !asPartial(err, &partial) || len(partial.Failed) != 1 || partial.Failed[0].Name != bad {
-		t.Fatalf("err = %v, want a partial error naming %s", err, bad)
+	if err == nil {
+		t.Fatal("a backup with a failed table succeeded")
 	}
-	if _, ok := res.Manifest.Tables[bad]; ok || len(res.Manifest.FailedTables) != 1 {
-		t.Errorf("manifest holds the failed table, or does not list it: %+v", res.Manifest.FailedTables)
+	if res != nil {
+		t.Errorf("a failed backup returned a result: %+v", res)
 	}
-	if report, err := manifest.Verify(context.Background(), res.Dir, manifest.VerifyOptions{}); err != nil || !report.OK() {
-		t.Errorf("the backup with a failed table does not verify: %v %+v", err, report.Problems)
+	for _, want := range []string{bad, "planted failure", "no backup was written", "is still " + full.Manifest.BackupID} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to contain %q", err, want)
+		}
 	}
-	got := marks(t, out)
-	if got.Tables[bad].BackupID != full.Manifest.BackupID {
-		t.Errorf("mark of the failed table = %+v, want it left at %s", got.Tables[bad], full.Manifest.BackupID)
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got.Tables[good].BackupID != res.Manifest.BackupID {
-		t.Errorf("mark of the good table = %+v, want %s", got.Tables[good], res.Manifest.BackupID)
+	for _, e := range entries {
+		if e.Name() != full.Manifest.BackupID && e.Name() != backup.MarksFile && e.Name() != backup.LockFile {
+			t.Errorf("left behind after the failed backup: %s", e.Name())
+		}
 	}
-}
-
-func asPartial(err error, target **backup.PartialError) bool {
-	p, ok := err.(*backup.PartialError)
-	if ok {
-		*target = p
+	after := marks(t, out)
+	for _, table := range []string{good, bad} {
+		if after.Tables[table] != before.Tables[table] {
+			t.Errorf("mark of %s = %+v, want it left at %+v", table, after.Tables[table], before.Tables[table])
+		}
 	}
-	return ok
 }
 
 func TestIncrementalReadsDotNetMark(t *testing.T) {

@@ -30,13 +30,13 @@ func restoreTable(ctx context.Context, opts Options, src *source, table string, 
 
 	result := TableResult{Table: table}
 	if err := opts.Service.CreateTable(ctx, table); err != nil {
-		return result, nil, err
+		return notRestored(ctx, opts, src, table, result, err, log)
 	}
 	if opts.Mode == Clean {
 		deleted, err := deleteAll(ctx, opts.Service, table, slots, log)
 		result.Deleted = deleted
 		if err != nil {
-			return result, nil, fmt.Errorf("%w: %w", errEmptying, err)
+			return notRestored(ctx, opts, src, table, result, fmt.Errorf("%w: %w", errEmptying, err), log)
 		}
 	}
 
@@ -147,7 +147,7 @@ func deleteAll(ctx context.Context, svc *tables.Service, table string, slots slo
 		return deleted, fmt.Errorf("clean table %q: %w", table, err)
 	}
 	if len(w.failed) > 0 {
-		return deleted, fmt.Errorf("clean table %q: %d entities could not be deleted, first %s; nothing was restored into this table", table, len(w.failed), w.failed[0])
+		return deleted, fmt.Errorf("clean table %q: %w: %d of them, first %s; nothing was restored into this table", table, errUndeletable, len(w.failed), w.failed[0])
 	}
 	log.Info().Int64("deleted", deleted).Msg("table emptied for clean restore")
 	return deleted, nil

@@ -174,7 +174,9 @@ func (w *writer) stopped() error {
 // again. The service names the failing operation by its index. Where it
 // does not, send splits the batch in halves until each failing entity is
 // alone. A server error that persists through every retry fails every
-// entity of the batch. An unreachable service stops the restore.
+// entity of the batch, and so does a batch that got no response from a
+// service that still responds to other requests. An unreachable service stops
+// the restore.
 func (w *writer) send(ops []pending) error {
 	if len(ops) == 0 {
 		return nil
@@ -199,18 +201,25 @@ func (w *writer) send(ops []pending) error {
 		return nil
 	}
 	// An unreachable service fails every later batch the same way, after
-	// a full round of retries each, so the restore stops instead.
+	// a full round of retries each, so the restore stops instead. A
+	// service that still responds to another request failed this batch only,
+	// as it does with a server error.
 	var be *tables.BatchError
-	if errors.As(err, &be) && be.Unreachable {
+	isBatchError := errors.As(err, &be)
+	if isBatchError && be.Unreachable && !w.svc.Reachable(w.ctx) {
 		return err
 	}
 	// NOTE: Azurite 3.35.0 rejects with InvalidInput every batch whose
 	// request line has U+2028 or U+2029 in a key, even percent-encoded.
 	// There such a delete fails and is named, although a single request
 	// would work.
-	if !errors.As(err, &be) || be.StatusCode >= 500 {
+	if !isBatchError || be.Unreachable || be.StatusCode >= 500 {
+		code := errorCode(err)
+		if isBatchError && be.Unreachable {
+			code = codeNoResponse
+		}
 		for _, p := range ops {
-			w.fail(p, errorCode(err), err.Error())
+			w.fail(p, code, err.Error())
 		}
 		return nil
 	}

@@ -139,7 +139,7 @@ func (s *Service) SubmitBatch(ctx context.Context, b *Batch) error {
 	op := fmt.Sprintf("write batch of %d to table %q", b.ops, b.table)
 	body := append(b.body.Bytes()[:b.body.Len():b.body.Len()], b.trailer()...)
 
-	req, err := s.newRequest(ctx, http.MethodPost, "$batch", nil)
+	req, err := s.newRequest(withRequestBody(ctx, body), http.MethodPost, "$batch", nil)
 	if err != nil {
 		return err
 	}

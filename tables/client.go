@@ -70,7 +70,14 @@ func Connect(account Account, opts Options) (*Service, error) {
 	// Set in the client options, the policies run in the aztables client
 	// and in the pipeline below alike.
 	client.PerCallPolicies = []policy.Policy{countTries{}}
-	client.PerRetryPolicies = []policy.Policy{logFailedTries{log: opts.Log, tries: tries}}
+	// capRetryAfter runs outside logFailedTries, so that the log shows the
+	// Retry-After the service sent.
+	client.PerRetryPolicies = []policy.Policy{
+		capRetryAfter{max: client.Retry.MaxRetryDelay},
+		logFailedTries{log: opts.Log, tries: tries},
+		retryCutResponses{},
+		freshBody{},
+	}
 	s := &Service{account: account}
 
 	var authPolicy policy.Policy
@@ -104,6 +111,7 @@ func clientOptions(opts Options) policy.ClientOptions {
 		TryTimeout:    orDefault(opts.TryTimeout, DefaultTryTimeout),
 		RetryDelay:    orDefault(opts.RetryDelay, DefaultRetryDelay),
 		MaxRetryDelay: orDefault(opts.MaxRetryDelay, DefaultMaxRetryDelay),
+		ShouldRetry:   shouldRetry,
 	}
 	client := policy.ClientOptions{Retry: retry, Transport: opts.Transport}
 	client.Telemetry.Disabled = true
@@ -208,6 +216,8 @@ func (e *ServiceError) hint() string {
 	switch {
 	case e.StatusCode == http.StatusForbidden:
 		return "check the account key or SAS token in the connection string, and the SAS permissions and expiry"
+	case e.Code == codeTableBeingDeleted:
+		return "a table of this name is still being deleted, which takes at least 40 seconds; run again in a minute"
 	case e.Unreachable:
 		return "check the endpoint in the connection string and that the service is reachable from this host"
 	}
@@ -341,7 +351,7 @@ func (p logFailedTries) Do(req *policy.Request) (*http.Response, error) {
 			err = errors.New("timed out (see --try-timeout)")
 		}
 		event = p.log.Warn().Str("error", Redact(err.Error()))
-	case isRetriedStatus(resp.StatusCode):
+	case isRetriedResponse(resp):
 		event = p.log.Warn().Int("status", resp.StatusCode).Str("code", resp.Header.Get("x-ms-error-code"))
 		if after := resp.Header.Get("Retry-After"); after != "" {
 			event = event.Str("retry_after", after)
@@ -357,20 +367,12 @@ func (p logFailedTries) Do(req *policy.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// isRetriedStatus reports whether the azcore retry policy retries a
-// response with this status by default.
-func isRetriedStatus(status int) bool {
-	switch status {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
-		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
 // ListTables returns the names of all tables in the account.
 func (s *Service) ListTables(ctx context.Context) ([]string, error) {
 	var names []string
+	// The continuation is the name of the next table, which only moves
+	// forward, so one sent twice would page forever.
+	seen := map[string]bool{}
 	pager := s.tables.NewListTablesPager(nil)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
@@ -381,6 +383,12 @@ func (s *Service) ListTables(ctx context.Context) ([]string, error) {
 			if t.Name != nil {
 				names = append(names, *t.Name)
 			}
+		}
+		if next := page.NextTableName; next != nil && *next != "" {
+			if seen[*next] {
+				return nil, fmt.Errorf("list tables: %w (NextTableName %q), so paging on would never end; the service, or a proxy in front of it, is faulty", ErrRepeatedContinuation, *next)
+			}
+			seen[*next] = true
 		}
 	}
 	return names, nil

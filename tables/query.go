@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -58,6 +59,10 @@ type continuation struct {
 	set bool
 }
 
+// ErrRepeatedContinuation is wrapped by the error of a query whose service
+// returned a continuation it had returned before.
+var ErrRepeatedContinuation = errors.New("the service returned a continuation it had returned before")
+
 // Pager pages through one query, a page per call to Next, so that the
 // caller decides when each request is sent.
 type Pager struct {
@@ -66,6 +71,10 @@ type Pager struct {
 	q     Query
 	next  continuation
 	done  bool
+	// seen holds every continuation the service has sent. A continuation
+	// is a position in key order, which only moves forward, so one sent
+	// twice means the service would send the same pages forever.
+	seen map[continuation]struct{}
 }
 
 // NewPager returns a Pager for the entities of table that q selects.
@@ -76,19 +85,27 @@ func (s *Service) NewPager(table string, q Query) *Pager {
 // More reports whether Next has a page to return.
 func (p *Pager) More() bool { return !p.done }
 
-// Next sends one request and returns its page. A service that returns the
-// continuation it was sent is an error, never a loop.
+// Next sends one request and returns its page. A service that returns a
+// continuation it sent before is an error, never a loop.
 func (p *Pager) Next(ctx context.Context) (Page, error) {
 	page, cont, err := p.svc.queryPage(ctx, p.table, p.q, p.next)
 	if err != nil {
 		return Page{}, err
 	}
-	switch {
-	case !cont.set:
+	if !cont.set {
 		p.done = true
-	case cont == p.next:
-		return Page{}, fmt.Errorf("query table %q: the service returned the continuation it was sent (NextPartitionKey %q, NextRowKey %q); stopping instead of looping forever", p.table, cont.partitionKey, cont.rowKey)
+		p.next = cont
+		return page, nil
 	}
+	if p.seen == nil {
+		p.seen = map[continuation]struct{}{}
+	}
+	if _, repeated := p.seen[cont]; repeated {
+		p.done = true
+		return Page{}, fmt.Errorf("query table %q: %w (NextPartitionKey %q, NextRowKey %q), so paging on would never end; the service, or a proxy in front of it, is faulty",
+			p.table, ErrRepeatedContinuation, cont.partitionKey, cont.rowKey)
+	}
+	p.seen[cont] = struct{}{}
 	p.next = cont
 	return page, nil
 }
@@ -96,7 +113,7 @@ func (p *Pager) Next(ctx context.Context) (Page, error) {
 // Query pages through the entities of table that q selects and calls fn
 // with each page, in the service's order (by PartitionKey, then RowKey).
 // It stops at the first error from fn or from the service. A service that
-// returns the continuation it was sent is an error, never a loop.
+// returns a continuation it returned before is an error, never a loop.
 func (s *Service) Query(ctx context.Context, table string, q Query, fn func(Page) error) error {
 	pager := s.NewPager(table, q)
 	for pager.More() {
