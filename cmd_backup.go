@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,6 +49,8 @@ EXAMPLES:
 		Flags: append(append(serviceFlags(),
 			&cli.StringFlag{Name: "output", Value: "./backups", Usage: "`DIR` that receives the backup folder", EnvVars: []string{"BACKUP_OUTPUT"}},
 			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist"),
+			&cli.BoolFlag{Name: "all-tables", Usage: "back up every table of the account (with --table-prefix, every table that has the prefix) instead of the Authagonal set", EnvVars: []string{"BACKUP_ALL_TABLES"}},
+			prefixFlag(),
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list the tables and their entity counts; write nothing"},
 			parallelFlag(backup.DefaultParallel, "`N` requests in flight at once (1 to 64), across the tables and the key ranges of large tables"),
@@ -88,9 +91,15 @@ EXAMPLES:
 			if c.Bool("include-signing-keys") && len(keys.Recipients) == 0 && !c.Bool("dry-run") {
 				env.log.Warn().Msg("--include-signing-keys without encryption: the backup will hold the JWT signing private key in plaintext, and anyone who reads it can sign tokens as the identity server; add --encrypt-to")
 			}
+			if c.Bool("all-tables") && names != nil {
+				return errors.New("--all-tables and --tables both choose the tables; give one of them")
+			}
 			svc, err := connect(env, c)
 			if err != nil {
 				return err
+			}
+			if svc, err = svc.WithPrefix(c.String("table-prefix")); err != nil {
+				return fmt.Errorf("--table-prefix: %w%s", err, fromEnvironment(c, "table-prefix"))
 			}
 			name := codec.NameJSONL
 			if c.Bool("gzip") {
@@ -105,6 +114,7 @@ EXAMPLES:
 				Output:             c.String("output"),
 				Tables:             names,
 				IncludeSigningKeys: c.Bool("include-signing-keys"),
+				AllTables:          c.Bool("all-tables"),
 				Codec:              cd,
 				Keys:               keys,
 				RecipientNames:     recipients,

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/rs/zerolog"
 	"github.com/urfave/cli/v2"
 
@@ -59,6 +61,16 @@ func serviceFlags() []cli.Flag {
 			Usage:   "Azure Storage `CONNECTION_STRING` of the account; UseDevelopmentStorage=true means a local Azurite on its default port",
 			EnvVars: []string{"STORAGE_CONNECTION_STRING"},
 		},
+		&cli.StringFlag{
+			Name:    "account-url",
+			Usage:   "table endpoint `URL` of the account, such as https://myaccount.table.core.windows.net; without --sas, sign in with Azure AD (managed identity, workload identity, environment, Azure CLI)",
+			EnvVars: []string{"STORAGE_ACCOUNT_URL"},
+		},
+		&cli.StringFlag{
+			Name:    "sas",
+			Usage:   "SAS `TOKEN` (sv=...&sig=...) for --account-url, or a whole SAS URL; read-only (r, l) is enough for backup",
+			EnvVars: []string{"STORAGE_SAS_TOKEN"},
+		},
 		&cli.IntFlag{
 			Name:    "max-retries",
 			Value:   tables.DefaultMaxRetries,
@@ -90,16 +102,12 @@ func tablesFlag(usage string) cli.Flag {
 	return &cli.StringFlag{Name: "tables", Usage: usage + "; `NAMES` separated by commas"}
 }
 
-// connect parses the connection string flag and prepares a client. It sends
-// no request, so a bad value fails before any work.
+// connect reads the sign-in flags and prepares a client. It sends no
+// request, so a bad value fails before any work.
 func connect(env *environment, c *cli.Context) (*tables.Service, error) {
-	s := c.String("connection-string")
-	if strings.TrimSpace(s) == "" {
-		return nil, errors.New("missing connection string: set --connection-string or STORAGE_CONNECTION_STRING")
-	}
-	account, err := tables.ParseConnectionString(s)
+	account, err := accountFromFlags(env, c)
 	if err != nil {
-		return nil, fmt.Errorf("--connection-string: %w", err)
+		return nil, err
 	}
 	retries := c.Int("max-retries")
 	if retries < 0 {
@@ -192,4 +200,56 @@ func onCommandLine(name string) bool {
 		}
 	}
 	return false
+}
+
+// newCredential builds the Azure AD credential of --account-url. Tests
+// replace it.
+var newCredential = func() (azcore.TokenCredential, error) {
+	return azidentity.NewDefaultAzureCredential(nil)
+}
+
+// accountFromFlags chooses how to sign in: a connection string, a SAS
+// token or URL, or Azure AD for --account-url alone.
+func accountFromFlags(env *environment, c *cli.Context) (tables.Account, error) {
+	conn := strings.TrimSpace(c.String("connection-string"))
+	accountURL := strings.TrimSpace(c.String("account-url"))
+	sas := strings.TrimSpace(c.String("sas"))
+	switch {
+	case conn != "" && (accountURL != "" || sas != ""):
+		return tables.Account{}, errors.New("give either a connection string or --account-url/--sas, not both" +
+			fromEnvironment(c, "connection-string", "account-url", "sas"))
+	case conn != "":
+		account, err := tables.ParseConnectionString(conn)
+		if err != nil {
+			return tables.Account{}, fmt.Errorf("--connection-string: %w", err)
+		}
+		return account, nil
+	case sas != "":
+		account, err := tables.NewSASAccount(accountURL, sas)
+		if err != nil {
+			return tables.Account{}, fmt.Errorf("--sas: %w", err)
+		}
+		return account, nil
+	case accountURL != "":
+		cred, err := newCredential()
+		if err != nil {
+			return tables.Account{}, fmt.Errorf("--account-url: no Azure AD credential found (%s); sign in with az login, or set up a managed identity or workload identity, or give --sas or a connection string", tables.Redact(err.Error()))
+		}
+		account, err := tables.NewTokenAccount(accountURL, cred)
+		if err != nil {
+			return tables.Account{}, fmt.Errorf("--account-url: %w", err)
+		}
+		env.log.Debug().Str("account", account.String()).Msg("signing in with Azure AD")
+		return account, nil
+	}
+	return tables.Account{}, errors.New("missing credentials: set --connection-string (STORAGE_CONNECTION_STRING), or --account-url (STORAGE_ACCOUNT_URL) for Azure AD, with --sas (STORAGE_SAS_TOKEN) for a SAS token")
+}
+
+// prefixFlag is the table name prefix of backup.
+func prefixFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name:    "table-prefix",
+		Usage:   "`PREFIX` of every physical table name, for hosts that prefix them (multi-tenant); tables are named without it everywhere else, and the manifest records it",
+		EnvVars: []string{"AUTHAGONAL_TABLES_TABLE_PREFIX"},
+	}
 }

@@ -62,6 +62,11 @@ EXAMPLES:
 			tablesFlag("restore only these tables of the backup"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "verify and print what would be written and deleted; write nothing"},
 			parallelFlag(restore.DefaultParallel, "`N` batches in flight at once (1 to 64), across partitions and tables"),
+			&cli.StringFlag{
+				Name:    "target-prefix",
+				Usage:   "restore into the tables with this name `PREFIX`, such as an isolated copy; the default is the prefix the backup was taken with, and --target-prefix '' restores into unprefixed tables",
+				EnvVars: []string{"RESTORE_TARGET_PREFIX"},
+			},
 			identityFlag("decrypts an encrypted backup"),
 			verifyKeyFlag(),
 			legacyTypesFlag(),
@@ -108,19 +113,21 @@ EXAMPLES:
 				return err
 			}
 			res, err := restore.Run(c.Context, restore.Options{
-				Keys:        keys,
-				VerifyKeys:  verifyKey,
-				Service:     svc,
-				Input:       input,
-				At:          at,
-				Backup:      strings.TrimSpace(c.String("backup")),
-				Mode:        mode,
-				Tables:      names,
-				Parallel:    workers,
-				LegacyTypes: types,
-				DryRun:      c.Bool("dry-run"),
-				Stdout:      env.stdout,
-				Log:         env.log,
+				TargetPrefix:    c.String("target-prefix"),
+				TargetPrefixSet: c.IsSet("target-prefix"),
+				Keys:            keys,
+				VerifyKeys:      verifyKey,
+				Service:         svc,
+				Input:           input,
+				At:              at,
+				Backup:          strings.TrimSpace(c.String("backup")),
+				Mode:            mode,
+				Tables:          names,
+				Parallel:        workers,
+				LegacyTypes:     types,
+				DryRun:          c.Bool("dry-run"),
+				Stdout:          env.stdout,
+				Log:             env.log,
 			})
 			logging.StopBars() // the report must not be drawn over
 			if res != nil {

@@ -36,6 +36,9 @@ type Options struct {
 	Tables []string
 	// IncludeSigningKeys adds SigningKeys to the default set.
 	IncludeSigningKeys bool
+	// AllTables backs up every table of the account (with the service's
+	// prefix, every table that carries it) instead of the default set.
+	AllTables bool
 	// Codec writes the data files; nil means plain JSON Lines. With
 	// recipients in Keys, Run uses its encrypted form.
 	Codec codec.Codec
@@ -192,6 +195,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		MissingTables:   nonNil(p.Missing),
 		ExcludedTables:  p.Excluded,
 		TrackDeletes:    !opts.Incremental || !opts.NoTrackDeletes,
+		TablePrefix:     opts.Service.Prefix(),
 	}
 	if inc != nil {
 		m.OverlapSeconds = opts.Overlap.Seconds()

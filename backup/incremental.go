@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -91,6 +92,10 @@ func prepareIncremental(opts Options, log zerolog.Logger) (*incremental, error) 
 	if acc := inc.parent.Manifest.Account; acc != nil && acc.Name != "" && acc.Name != opts.Service.Account().Name {
 		return nil, fmt.Errorf("the newest backup in %s, %s, is of account %q, not %q; an incremental must follow a backup of the same account, so give each account its own --output",
 			opts.Output, inc.parent.Name, acc.Name, opts.Service.Account().Name)
+	}
+	if prefix := inc.parent.Manifest.TablePrefix; !strings.EqualFold(prefix, opts.Service.Prefix()) {
+		return nil, fmt.Errorf("the newest backup in %s, %s, is of the table prefix %q, not %q; an incremental must follow a backup of the same tables, so give each prefix its own --output",
+			opts.Output, inc.parent.Name, prefix, opts.Service.Prefix())
 	}
 	chain, problems := manifest.Chain(entries, inc.parent)
 	if len(problems) > 0 {

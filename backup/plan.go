@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -44,7 +45,13 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 	}
 
 	var p plan
-	if opts.Tables != nil {
+	if opts.AllTables {
+		if len(existing) == 0 {
+			return plan{}, fmt.Errorf("--all-tables: %s has no tables%s", svc.Account(), prefixNote(svc))
+		}
+		p.Tables = append([]string{}, existing...)
+		sort.Strings(p.Tables)
+	} else if opts.Tables != nil {
 		var missing []string
 		for _, name := range opts.Tables {
 			if real, ok := actual[strings.ToLower(name)]; ok {
@@ -54,8 +61,8 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 			}
 		}
 		if len(missing) > 0 {
-			return plan{}, fmt.Errorf("table(s) %s not found in %s; the account has %s",
-				strings.Join(missing, ", "), svc.Account(), describeTables(existing))
+			return plan{}, fmt.Errorf("table(s) %s not found in %s%s; the account has %s",
+				strings.Join(missing, ", "), svc.Account(), prefixNote(svc), describeTables(existing))
 		}
 	} else {
 		wanted := append([]string{}, tables.Default...)
@@ -91,6 +98,14 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 		}
 	}
 	return p, nil
+}
+
+// prefixNote names the table prefix in messages about missing tables.
+func prefixNote(svc *tables.Service) string {
+	if svc.Prefix() == "" {
+		return ""
+	}
+	return fmt.Sprintf(" with the table prefix %q", svc.Prefix())
 }
 
 // others returns the existing tables that are neither wanted nor excluded.

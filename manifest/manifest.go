@@ -83,6 +83,10 @@ type Manifest struct {
 	// --no-track-deletes: its tables have no key set and no deletes.
 	TrackDeletes bool `json:"TrackDeletes"`
 
+	// TablePrefix is the prefix of every physical table name backed up.
+	// Tables and files are named without it.
+	TablePrefix string `json:"TablePrefix,omitempty"`
+
 	// Encryption records how the data files are encrypted; nil when they
 	// are not. It holds public keys only.
 	Encryption *Encryption `json:"Encryption,omitempty"`

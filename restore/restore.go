@@ -65,6 +65,10 @@ type Options struct {
 	// Parallel is the number of batches in flight at once, across tables;
 	// zero means DefaultParallel.
 	Parallel int
+	// TargetPrefix, when TargetPrefixSet, is the table name prefix to
+	// restore into; otherwise the backup's own prefix is used.
+	TargetPrefix    string
+	TargetPrefixSet bool
 	// Keys.Identities decrypt an encrypted backup.
 	Keys codec.Keys
 	// VerifyKeys, when set, must include the key that signed the manifest of every backup
@@ -157,6 +161,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	log := opts.Log
 	src, err := resolve(opts, log)
 	if err != nil {
+		return nil, err
+	}
+	if opts.Service, err = targetService(opts, src, log); err != nil {
 		return nil, err
 	}
 	names, err := src.selectTables(opts.Tables)
@@ -333,3 +340,20 @@ var errChanged = errors.New("the file changed after it was verified; run the res
 // errEmptying marks an error that stopped a clean restore while it was
 // deleting the table's entities.
 var errEmptying = errors.New("emptying the table")
+
+// targetService applies the table prefix that the restore writes into: the
+// one given, or else the one the backup was taken with.
+func targetService(opts Options, src *source, log zerolog.Logger) (*tables.Service, error) {
+	prefix := src.chain[len(src.chain)-1].Manifest.TablePrefix
+	if opts.TargetPrefixSet {
+		prefix = opts.TargetPrefix
+	}
+	svc, err := opts.Service.WithPrefix(prefix)
+	if err != nil {
+		return nil, fmt.Errorf("--target-prefix: %w", err)
+	}
+	if prefix != "" {
+		log.Info().Str("prefix", prefix).Msg("restoring into the tables with this prefix")
+	}
+	return svc, nil
+}

@@ -181,7 +181,7 @@ func (w *writer) send(ops []pending) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	b := tables.NewBatch(w.table)
+	b := tables.NewBatch(w.svc.TableName(w.table))
 	for _, p := range ops {
 		b.Add(w.svc.Account().Endpoint, p.op)
 	}

@@ -58,6 +58,8 @@ type Service struct {
 	account  Account
 	pipeline runtime.Pipeline
 	tables   *aztables.ServiceClient
+	// prefix is prepended to every table name; see WithPrefix.
+	prefix string
 }
 
 // Connect prepares a Service for account. It sends no request.
@@ -90,11 +92,14 @@ func Connect(account Account, opts Options) (*Service, error) {
 		if err == nil {
 			s.tables, err = aztables.NewServiceClientWithSharedKey(account.Endpoint, cred, &aztables.ClientOptions{ClientOptions: client})
 		}
+	case account.cred != nil:
+		authPolicy = runtime.NewBearerTokenPolicy(account.cred, []string{StorageScope}, nil)
+		s.tables, err = aztables.NewServiceClient(account.Endpoint, account.cred, &aztables.ClientOptions{ClientOptions: client})
 	case account.sas != "":
 		authPolicy = sasPolicy{sas: account.sas}
 		s.tables, err = aztables.NewServiceClientWithNoCredential(account.Endpoint+"/?"+account.sas, &aztables.ClientOptions{ClientOptions: client})
 	default:
-		return nil, errors.New("the account has no credential: give an AccountKey or a SharedAccessSignature")
+		return nil, errors.New("the account has no credential: give an AccountKey or a SharedAccessSignature, a SAS token, or sign in with Azure AD")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create table client: %s", Redact(err.Error()))
@@ -367,7 +372,8 @@ func (p logFailedTries) Do(req *policy.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// ListTables returns the names of all tables in the account.
+// ListTables returns the names of all tables in the account, or with a
+// prefix, the logical names of the tables that carry it.
 func (s *Service) ListTables(ctx context.Context) ([]string, error) {
 	var names []string
 	// The continuation is the name of the next table, which only moves
@@ -391,12 +397,12 @@ func (s *Service) ListTables(ctx context.Context) ([]string, error) {
 			seen[*next] = true
 		}
 	}
-	return names, nil
+	return s.logicalNames(names), nil
 }
 
 // CreateTable creates a table. A table that exists already is not an error.
 func (s *Service) CreateTable(ctx context.Context, name string) error {
-	_, err := s.tables.CreateTable(ctx, name, nil)
+	_, err := s.tables.CreateTable(ctx, s.TableName(name), nil)
 	if err != nil {
 		var re *azcore.ResponseError
 		if errors.As(err, &re) && re.ErrorCode == string(aztables.TableAlreadyExists) {
@@ -409,7 +415,7 @@ func (s *Service) CreateTable(ctx context.Context, name string) error {
 
 // DeleteTable deletes a table.
 func (s *Service) DeleteTable(ctx context.Context, name string) error {
-	_, err := s.tables.DeleteTable(ctx, name, nil)
+	_, err := s.tables.DeleteTable(ctx, s.TableName(name), nil)
 	if err != nil {
 		return sdkError(ctx, fmt.Sprintf("delete table %q", name), err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 )
 
 // Well-known development storage account of Azurite and the storage
@@ -26,8 +28,9 @@ type Account struct {
 	// Endpoint is the table service URL, without a query string.
 	Endpoint string
 
-	key []byte
-	sas string
+	key  []byte
+	sas  string
+	cred azcore.TokenCredential
 }
 
 // String describes the account without secrets.
@@ -38,6 +41,8 @@ func (a Account) String() string {
 		auth = "shared key"
 	case a.sas != "":
 		auth = "SAS token"
+	case a.cred != nil:
+		auth = "Azure AD"
 	}
 	return fmt.Sprintf("account %q at %s (%s)", a.Name, a.Endpoint, auth)
 }

@@ -152,7 +152,7 @@ func (s *Service) queryPage(ctx context.Context, table string, q Query, from con
 		}
 	}
 
-	req, err := s.newRequest(ctx, http.MethodGet, escapeTable(table)+"()", query)
+	req, err := s.newRequest(ctx, http.MethodGet, escapeTable(s.TableName(table))+"()", query)
 	if err != nil {
 		return Page{}, continuation{}, err
 	}
