@@ -590,7 +590,8 @@ func TestCLIIncrementalListVerifyRestore(t *testing.T) {
 		t.Errorf("backup summary does not name the parent:\n%s", r.stdout)
 	}
 	// A temporary folder left by a killed backup is listed as incomplete.
-	if err := os.Mkdir(filepath.Join(out, ".tmp-20261204-235959-abcdef"), 0o700); err != nil {
+	// Its name sorts after the backups whatever the date of the test run.
+	if err := os.Mkdir(filepath.Join(out, ".tmp-29991231-235959-abcdef"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 
@@ -631,20 +632,30 @@ func TestCLIIncrementalListVerifyRestore(t *testing.T) {
 	}
 
 	// Clean with one incremental folder would wipe what did not change.
+	var full, incr *manifest.Entry
 	entries, _ := manifest.Scan(out)
-	r = runBinary(t, []string{tconn}, "restore", "--input", entries[1].Dir, "--mode", "clean")
+	for _, e := range entries {
+		switch {
+		case e.Status != manifest.Complete:
+		case e.Manifest.Mode == manifest.ModeIncremental:
+			incr = e
+		default:
+			full = e
+		}
+	}
+	r = runBinary(t, []string{tconn}, "restore", "--input", incr.Dir, "--mode", "clean")
 	wantCode(t, r, 1)
 	if got, _ := target.RawEntities(context.Background(), table); len(got) != 1 {
 		t.Errorf("a rejected clean restore changed the table: %d entities", len(got))
 	}
 
 	// A missing parent fails verify of the folder and the restore.
-	if err := os.RemoveAll(entries[0].Dir); err != nil {
+	if err := os.RemoveAll(full.Dir); err != nil {
 		t.Fatal(err)
 	}
 	r = runBinary(t, nil, "verify", out)
 	wantCode(t, r, 1)
-	if !strings.Contains(r.stdout, "parent backup "+entries[0].Name+" is missing") {
+	if !strings.Contains(r.stdout, "parent backup "+full.Name+" is missing") {
 		t.Errorf("verify does not report the missing parent:\n%s", r.stdout)
 	}
 	wantCode(t, runBinary(t, []string{tconn}, "restore", "--input", out), 1)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/rs/zerolog"
 
@@ -43,6 +44,11 @@ func isTableFailure(ctx context.Context, svc *tables.Service, err error) bool {
 	}
 	if se.Unreachable {
 		return svc.Reachable(ctx)
+	}
+	// A rejected credential or missing permission fails every table the
+	// same way, so it stops the restore instead of naming every entity.
+	if se.StatusCode == http.StatusUnauthorized || se.StatusCode == http.StatusForbidden {
+		return false
 	}
 	return se.StatusCode != 0
 }
