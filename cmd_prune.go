@@ -166,13 +166,23 @@ func pruneSummary(res *prune.Result) string {
 		}
 	}
 	if res.DryRun {
-		return fmt.Sprintf("Dry run: would keep %d backup(s), remove %d (%s) and %d temporary folder(s), and leave %d other entries alone. Nothing was removed.",
-			kept, planned, formatBytes(plannedBytes), temporary, left)
+		return fmt.Sprintf("Dry run: would keep %s, remove %s (%s) and %s, and leave %s alone. Nothing was removed.",
+			count(kept, "backup", "backups"), count(planned, "backup", "backups"), formatBytes(plannedBytes),
+			count(temporary, "temporary folder", "temporary folders"), count(left, "other entry", "other entries"))
 	}
-	line := fmt.Sprintf("Kept %d backup(s), removed %d (%s) and %d temporary folder(s), left %d other entries alone.",
-		kept, removed, formatBytes(removedBytes), temporary, left)
+	line := fmt.Sprintf("Kept %s, removed %s (%s) and %s, left %s alone.",
+		count(kept, "backup", "backups"), count(removed, "backup", "backups"), formatBytes(removedBytes),
+		count(temporary, "temporary folder", "temporary folders"), count(left, "other entry", "other entries"))
 	if planned > 0 {
-		line += fmt.Sprintf(" %d backup(s) planned for removal are still there.", planned)
+		line += fmt.Sprintf(" %s planned for removal still there.", count(planned, "backup", "backups"))
 	}
 	return line
+}
+
+// count returns n with the singular or plural noun.
+func count(n int, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return fmt.Sprintf("%d %s", n, plural)
 }
