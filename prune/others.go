@@ -76,10 +76,10 @@ func judgeTemporary(o *Other, grace time.Duration, now time.Time) error {
 	age := now.Sub(changed)
 	if age >= grace {
 		o.Action = Remove
-		o.Reason = fmt.Sprintf("temporary folder of a backup that did not finish, last changed %s ago, at least --grace %s", formatAge(age), grace)
+		o.Reason = fmt.Sprintf("temporary folder of a backup that did not finish, unchanged for %s (--grace is %s)", formatAge(age), formatGrace(grace))
 		return nil
 	}
-	o.Reason = fmt.Sprintf("temporary folder last changed %s ago, within --grace %s: a backup may still be writing it", formatAge(age), grace)
+	o.Reason = fmt.Sprintf("temporary folder changed %s ago, within --grace %s, so a backup may still be writing it", formatAge(age), formatGrace(grace))
 	return nil
 }
 
@@ -126,4 +126,18 @@ func formatAge(d time.Duration) string {
 		return fmt.Sprintf("%dh%dm", hours, minutes)
 	}
 	return fmt.Sprintf("%dm", minutes)
+}
+
+// formatGrace prints a duration as Go does, without zero minutes and
+// seconds at the end: 24h, 1h30m.
+func formatGrace(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		s = "0s"
+	}
+	return s
 }
