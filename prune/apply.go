@@ -23,7 +23,7 @@ import (
 // Backups go newest first, so that a run stopped halfway never leaves an
 // incremental without the parent it needs. Each folder is first renamed to
 // a temporary name, so that a folder half deleted is never taken for a
-// backup; a later prune removes what a crash left of it.
+// backup. A later prune removes what a crash left of it.
 func Apply(ctx context.Context, res *Result, log zerolog.Logger) error {
 	for i := len(res.Backups) - 1; i >= 0; i-- {
 		b := res.Backups[i]

@@ -60,8 +60,8 @@ func listOthers(dir string, entries []*manifest.Entry, grace time.Duration, now 
 }
 
 // judgeTemporary decides on a temporary folder. The lock keeps backups
-// out while prune runs, but a folder written by a backup from another
-// host, where the lock may not reach, is spared until it is grace old.
+// out while prune runs, but the lock may not reach a backup from another
+// host, so a folder is left alone until it has not changed for grace.
 func judgeTemporary(o *Other, grace time.Duration, now time.Time) error {
 	o.Kind = KindTemporary
 	if strings.Contains(o.Name, removingMarker) {

@@ -54,7 +54,7 @@ type rule struct {
 	// bucket returns the name of the period a backup started in. Every
 	// backup is its own bucket for --keep-last.
 	bucket func(t time.Time, id string) string
-	// reason returns the text that says why the rule keeps a backup.
+	// reason returns the text that explains why the rule keeps a backup.
 	reason func(bucket string) string
 }
 
@@ -92,7 +92,7 @@ type Pin struct {
 // ReasonNewest is the reason the newest backup is always kept.
 const ReasonNewest = "newest: the next incremental follows it"
 
-// Decision is what a plan does with one complete backup.
+// Decision is the outcome of a plan for one complete backup.
 type Decision struct {
 	Entry *manifest.Entry
 	Keep  bool
@@ -114,7 +114,7 @@ type Plan struct {
 }
 
 // NewPlan decides which backups to keep. It looks at the complete backups
-// of entries only; the others are never removed, and the caller lists
+// of entries only, because the others are never removed; the caller lists
 // them. It keeps the union of:
 //
 //   - what each rule of policy selects;

@@ -37,7 +37,7 @@ type Options struct {
 	Log zerolog.Logger
 }
 
-// Action is what prune does with one entry of the folder.
+// Action is the step prune takes with one entry of the folder.
 type Action string
 
 // Actions.
@@ -47,7 +47,8 @@ const (
 	// Remove is for a complete backup that nothing keeps, and for a
 	// temporary folder older than the grace period.
 	Remove Action = "remove"
-	// Leave is for everything prune does not recognise as its to remove.
+	// Leave is for every other entry: damaged and incomplete backups,
+	// temporary folders younger than the grace period, foreign entries.
 	Leave Action = "leave"
 )
 
@@ -102,7 +103,8 @@ type Result struct {
 // plan removes. It holds the folder's lock, the one backup takes, from
 // before it reads the folder until it is done, so no backup can start or
 // finish in between. A dry run reads without the lock and writes nothing.
-// On an error during removal the result says what was removed already.
+// On an error during removal, the Removed fields of the result mark what
+// was removed already.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := opts.Policy.Validate(); err != nil {
 		return nil, err
@@ -151,7 +153,7 @@ func checkDir(dir string) error {
 	case !info.IsDir():
 		return fmt.Errorf("%s is not a folder; give the --output folder of backup, such as ./backups", dir)
 	case manifest.IsBackup(dir):
-		return fmt.Errorf("%s is one backup, not a folder of backups; give the folder that holds it, %s", dir, filepath.Dir(filepath.Clean(dir)))
+		return fmt.Errorf("%s is one backup, not a folder of backups; give the folder that contains it, %s", dir, filepath.Dir(filepath.Clean(dir)))
 	}
 	return nil
 }
