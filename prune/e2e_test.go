@@ -165,7 +165,7 @@ func TestPruneRealBackups(t *testing.T) {
 		t.Errorf("%d entries left in the folder, want %d", len(entries), len(left))
 	}
 
-	report, err := manifest.VerifyFolder(context.Background(), dir)
+	report, err := manifest.VerifyFolder(context.Background(), dir, manifest.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestPruneRealBackups(t *testing.T) {
 	if m.ParentBackupID != d3Incr || m.Tables["Users"].Watermark == nil {
 		t.Errorf("next incremental: parent %q, Users watermark %v; want changes after %s", m.ParentBackupID, m.Tables["Users"].Watermark, d3Incr)
 	}
-	if report, err := manifest.VerifyFolder(context.Background(), dir); err != nil || !report.OK() {
+	if report, err := manifest.VerifyFolder(context.Background(), dir, manifest.VerifyOptions{}); err != nil || !report.OK() {
 		t.Errorf("verify after the next incremental: %v %+v", err, report)
 	}
 }

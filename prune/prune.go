@@ -245,9 +245,9 @@ func markPins(marks *backup.Marks, entries []*manifest.Entry) ([]Pin, []string) 
 	return pins, warnings
 }
 
-// unexpectedFilePins pins each complete backup whose folder holds an
-// entry that its manifest does not list. Such a folder holds something
-// that backup did not write, so prune does not delete it.
+// unexpectedFilePins pins each complete backup whose folder contains an
+// entry that backup did not write: anything but the manifest, its
+// signature and the files the manifest lists. Prune does not delete it.
 func unexpectedFilePins(entries []*manifest.Entry) ([]Pin, error) {
 	var pins []Pin
 	for _, e := range entries {
@@ -261,7 +261,8 @@ func unexpectedFilePins(entries []*manifest.Entry) ([]Pin, error) {
 		var extra []string
 		for _, item := range items {
 			name := item.Name()
-			if _, listed := e.Manifest.FileHashes[name]; name != manifest.FileName && !listed {
+			_, listed := e.Manifest.FileHashes[name]
+			if !listed && name != manifest.FileName && name != manifest.SignatureFile {
 				extra = append(extra, name)
 			}
 		}

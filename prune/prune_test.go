@@ -385,6 +385,11 @@ func TestKeepsBackupWithUnlistedFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "20261202-120000-incr", "notes.txt"), []byte("mine"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A signature is not listed in the manifest, but backup writes it.
+	signed := "20261203-120000-incr"
+	if err := os.WriteFile(filepath.Join(dir, signed, manifest.SignatureFile), []byte("c2lnbmF0dXJl\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	res := inspect(t, dir, prune.Policy{Last: 1})
 
@@ -394,6 +399,9 @@ func TestKeepsBackupWithUnlistedFile(t *testing.T) {
 	}
 	if b := find(t, res, "20261202-020000"); b.Action != prune.Keep {
 		t.Errorf("its full backup: action %s, want keep", b.Action)
+	}
+	if b := find(t, res, signed); b.Action != prune.Remove {
+		t.Errorf("signed backup: action %s, reasons %q; want remove", b.Action, b.Reasons)
 	}
 }
 
