@@ -30,9 +30,10 @@ marks in DIR/.lastbackup name, and every backup that a kept backup needs for its
 restore: its chain of parents back to the full backup, and the backup each of its
 tables follows. Everything else that is a complete backup is removed.
 
-Prune never removes a folder it does not recognise as a complete backup: damaged
-backups, folders without a manifest, backups holding files their manifest does not
-list, and other files are listed and left alone. The exception is the temporary
+Prune never removes a folder it does not recognise as a complete backup of this tool:
+damaged backups, backups of the .NET backup tool, folders without a manifest, backups
+that contain files their manifest does not list, and other files are listed and left
+alone. The exception is the temporary
 .tmp- folders of backups that did not finish: they are removed once they have not
 changed for --grace.
 

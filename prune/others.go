@@ -44,6 +44,9 @@ func listOthers(dir string, entries []*manifest.Entry, grace time.Duration, now 
 			if err := judgeTemporary(o, grace, now); err != nil {
 				return nil, err
 			}
+		case ok && e.Status == manifest.Damaged && errors.Is(e.Err, manifest.ErrLegacy):
+			o.Kind = KindLegacy
+			o.Reason = "a backup of the Authagonal .NET backup tool; prune leaves it alone, remove it by hand when it is no longer needed"
 		case ok && e.Status == manifest.Damaged:
 			o.Kind = KindDamaged
 			o.Reason = fmt.Sprintf("damaged: %v; prune leaves it alone, run verify on it", e.Err)

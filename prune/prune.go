@@ -74,6 +74,9 @@ const (
 	KindIncomplete = "incomplete"
 	KindDamaged    = "damaged"
 	KindForeign    = "foreign"
+	// KindLegacy is a backup of the Authagonal .NET backup tool. Its
+	// chains and marks are not this tool's, so prune never removes it.
+	KindLegacy = "legacy"
 )
 
 // Other is an entry of the folder that is not a complete backup.

@@ -309,6 +309,8 @@ func mess(t *testing.T, dir string) map[string][]string {
 		}
 	}
 	write(filepath.Join(dir, "20261020-020000", manifest.FileName), "{damaged")
+	write(filepath.Join(dir, "20261019-020000", manifest.FileName),
+		`{"BackupId":"20261019-020000","BackupTimestamp":"2026-10-19T02:00:00+00:00","Mode":"full","Compressed":false,"Tables":{},"TotalEntities":0}`)
 	write(filepath.Join(dir, "20261021-020000", "Users.jsonl"), "{}\n")
 	write(filepath.Join(dir, "notes.txt"), "keep me")
 	write(filepath.Join(dir, "archive", "old.tar"), "keep me")
@@ -327,6 +329,7 @@ func mess(t *testing.T, dir string) map[string][]string {
 	}
 	return map[string][]string{
 		prune.KindDamaged:    {"20261020-020000"},
+		prune.KindLegacy:     {"20261019-020000"},
 		prune.KindIncomplete: {"20261021-020000"},
 		prune.KindForeign:    {".lastbackup.tmp-123", "archive", "notes.txt"},
 		"remove":             {".tmp-20261101-020000-removing-0a1b2c3d4e5f", ".tmp-20261203-020000-0a1b2c3d4e5f"},
