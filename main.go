@@ -130,7 +130,7 @@ func newApp(env *environment) *cli.App {
 			"identity server.",
 		Flags:                  globalFlags(),
 		Before:                 env.setup,
-		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env)},
+		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env), pruneCommand(env)},
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
 		UseShortOptionHandling: false,
@@ -164,7 +164,7 @@ func unknownCommand(c *cli.Context) error {
 	if name == "version" {
 		return fmt.Errorf("unknown command %q; use --version", name)
 	}
-	msg := fmt.Sprintf("unknown command %q; the commands are backup, verify, restore, list, keygen and help", name)
+	msg := fmt.Sprintf("unknown command %q; the commands are backup, verify, restore, list, keygen, prune and help", name)
 	if cli.SuggestCommand != nil {
 		if s := cli.SuggestCommand(c.App.Commands, name); s != "" {
 			msg += ". " + s

@@ -86,6 +86,14 @@ func readMarks(output string) (marks *Marks, legacy bool, err error) {
 	return marks, legacy, nil
 }
 
+// ReadMarks reads the marks file of the output folder, as the next
+// incremental will. A missing file gives empty marks. A single timestamp
+// written by the .NET backup tool gives marks that name no backup.
+func ReadMarks(output string) (*Marks, error) {
+	marks, _, err := readMarks(output)
+	return marks, err
+}
+
 func parseMarks(data []byte) (*Marks, bool, error) {
 	text := strings.TrimSpace(strings.TrimPrefix(string(data), "\uFEFF"))
 	if !strings.HasPrefix(text, "{") {
