@@ -127,7 +127,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		// incremental could follow a parent that is still being written.
 		unlock, err := fsutil.Lock(filepath.Join(opts.Output, LockFile))
 		if errors.Is(err, fsutil.ErrLocked) {
-			return nil, fmt.Errorf("another backup is writing to %s; wait for it to finish, or give this one another --output", opts.Output)
+			return nil, fmt.Errorf("another backup or a prune is running in %s; wait for it to finish, or give this backup another --output", opts.Output)
 		}
 		if err != nil {
 			return nil, err
@@ -382,11 +382,11 @@ func cleanLeftovers(output string, now time.Time, log zerolog.Logger) {
 		path := filepath.Join(output, e.Name())
 		switch {
 		case e.IsDir() && strings.HasPrefix(e.Name(), manifest.TempPrefix):
-			info, err := e.Info()
+			changed, err := fsutil.LastChange(path)
 			if err != nil {
 				continue
 			}
-			if age := now.Sub(info.ModTime()); age < LeftoverGrace {
+			if age := now.Sub(changed); age < LeftoverGrace {
 				log.Warn().Str(logging.Dir, path).Dur("age", age.Round(time.Second)).
 					Msg("temporary folder of an interrupted backup, or of one running elsewhere; it is not a backup, and a later backup removes it once it is an hour old")
 				continue

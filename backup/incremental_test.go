@@ -392,7 +392,7 @@ func TestBackupRejectsConcurrentRun(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, _, err := run(t, backup.Options{Tables: []string{table}, Output: out})
-		if err != nil && strings.Contains(err.Error(), "another backup is writing") {
+		if err != nil && strings.Contains(err.Error(), "another backup or a prune is running") {
 			break
 		}
 		if time.Now().After(deadline) {

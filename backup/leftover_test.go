@@ -31,15 +31,28 @@ func TestCleanLeftoversAfterGrace(t *testing.T) {
 	}
 	// Old enough for removal, even though kept is as old: only the
 	// temporary prefix makes a folder a leftover.
-	for _, dir := range []string{old, kept} {
-		if err := os.Chtimes(dir, now.Add(-2*LeftoverGrace), now.Add(-2*LeftoverGrace)); err != nil {
+	past := now.Add(-2 * LeftoverGrace)
+	for _, path := range []string{old, filepath.Join(old, "Users.jsonl"), kept} {
+		if err := os.Chtimes(path, past, past); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// An old folder with a file written just now may belong to a backup
+	// still running elsewhere: its file's time counts.
+	busy := filepath.Join(out, manifest.TempPrefix+"20261204-003000-cccc")
+	if err := os.Mkdir(busy, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(busy, "Users.jsonl"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(busy, past, past); err != nil {
+		t.Fatal(err)
 	}
 
 	cleanLeftovers(out, now, zerolog.Nop())
 
-	for path, want := range map[string]bool{old: false, young: true, kept: true, marksTemp: false} {
+	for path, want := range map[string]bool{old: false, young: true, busy: true, kept: true, marksTemp: false} {
 		_, err := os.Stat(path)
 		if exists := err == nil; exists != want {
 			t.Errorf("%s exists = %v, want %v", filepath.Base(path), exists, want)

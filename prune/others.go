@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authagonal/authagonal-tables/backup"
+	"github.com/authagonal/authagonal-tables/internal/fsutil"
 	"github.com/authagonal/authagonal-tables/manifest"
 )
 
@@ -72,7 +73,7 @@ func judgeTemporary(o *Other, grace time.Duration, now time.Time) error {
 		o.Reason = "rest of a backup whose removal by an earlier prune was interrupted"
 		return nil
 	}
-	changed, err := lastChange(o.Dir)
+	changed, err := fsutil.LastChange(o.Dir)
 	if err != nil {
 		return err
 	}
@@ -84,34 +85,6 @@ func judgeTemporary(o *Other, grace time.Duration, now time.Time) error {
 	}
 	o.Reason = fmt.Sprintf("temporary folder changed %s ago, within --grace %s, so a backup may still be writing it", formatAge(age), formatGrace(grace))
 	return nil
-}
-
-// lastChange returns the newest modification time of dir and the entries
-// directly inside it. A running backup writes into files that it created
-// long ago, which does not change the folder's own time.
-func lastChange(dir string) (time.Time, error) {
-	info, err := os.Stat(dir)
-	if err != nil {
-		return time.Time{}, err
-	}
-	newest := info.ModTime()
-	items, err := os.ReadDir(dir)
-	if err != nil {
-		return time.Time{}, err
-	}
-	for _, item := range items {
-		info, err := item.Info()
-		if errors.Is(err, os.ErrNotExist) {
-			continue // removed since ReadDir
-		}
-		if err != nil {
-			return time.Time{}, err
-		}
-		if info.ModTime().After(newest) {
-			newest = info.ModTime()
-		}
-	}
-	return newest, nil
 }
 
 // formatAge prints an age as days, hours and minutes, such as 2d3h or 45m.

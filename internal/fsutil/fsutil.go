@@ -3,9 +3,11 @@
 package fsutil
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/authagonal/authagonal-tables/internal/crashpoint"
 )
@@ -96,4 +98,32 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	ok = true
 	return SyncDir(dir)
+}
+
+// LastChange returns the newest modification time of dir and the entries
+// directly inside it. A running backup writes into files that it created
+// long ago, which does not change the folder's own time.
+func LastChange(dir string) (time.Time, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return time.Time{}, err
+	}
+	newest := info.ModTime()
+	items, err := os.ReadDir(dir)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, item := range items {
+		info, err := item.Info()
+		if errors.Is(err, os.ErrNotExist) {
+			continue // removed since ReadDir
+		}
+		if err != nil {
+			return time.Time{}, err
+		}
+		if info.ModTime().After(newest) {
+			newest = info.ModTime()
+		}
+	}
+	return newest, nil
 }
