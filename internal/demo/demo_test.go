@@ -71,9 +71,10 @@ func TestRunReportsDifference(t *testing.T) {
 }
 
 func TestRunFailedStep(t *testing.T) {
-	// A binary that fails every command.
+	// A binary that fails every command but keygen.
 	bin := filepath.Join(t.TempDir(), "failing-tool")
-	if err := os.WriteFile(bin, []byte("#!/bin/sh\nexit 3\n"), 0o755); err != nil {
+	script := "#!/bin/sh\nif [ \"$1\" = keygen ]; then echo age1fake; exit 0; fi\nexit 3\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 
@@ -128,13 +129,15 @@ func TestFolderSize(t *testing.T) {
 }
 
 func TestBackupArgs(t *testing.T) {
-	defaultSet := strings.Join(backupArgs(options{defaultSet: true}, "UseDevelopmentStorage=true", "/tmp/out"), " ")
-	want := "backup --connection-string UseDevelopmentStorage=true --output /tmp/out --gzip --include-signing-keys"
+	k := demoKeys{recipient: "age1abc", signKey: "/keys/signing.key"}
+	defaultSet := strings.Join(backupArgs(options{defaultSet: true}, "UseDevelopmentStorage=true", "/tmp/out", k), " ")
+	want := "backup --connection-string UseDevelopmentStorage=true --output /tmp/out --gzip --include-signing-keys" +
+		" --require-encryption --encrypt-to age1abc --sign-key /keys/signing.key"
 	if defaultSet != want {
 		t.Errorf("backupArgs with defaultSet\n got %s\nwant %s", defaultSet, want)
 	}
 
-	all := strings.Join(backupArgs(options{}, "UseDevelopmentStorage=true", "/tmp/out"), " ")
+	all := strings.Join(backupArgs(options{}, "UseDevelopmentStorage=true", "/tmp/out", k), " ")
 	if !strings.HasSuffix(all, " --tables "+strings.Join(sampledata.Tables(), ",")) {
 		t.Errorf("backupArgs does not name every seeded table: %s", all)
 	}
@@ -168,12 +171,25 @@ func fakeTool(args []string, drop bool) error {
 	fs.Bool("include-signing-keys", false, "")
 	incremental := fs.Bool("incremental", false, "")
 	fs.String("overlap", "", "")
+	fs.String("encrypt-to", "", "")
+	fs.String("sign-key", "", "")
+	fs.Bool("require-encryption", false, "")
+	fs.String("identity", "", "")
+	fs.String("verify-key", "", "")
+	encryption := fs.String("encryption", "", "")
+	signing := fs.String("signing", "", "")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 
 	ctx := context.Background()
 	switch args[0] {
+	case "keygen":
+		if *encryption != "" {
+			fmt.Println("age1fake")
+			return os.WriteFile(*encryption, []byte("AGE-SECRET-KEY-1FAKE\n"), 0o600)
+		}
+		return os.WriteFile(*signing+".key", nil, 0o600)
 	case "backup":
 		svc, err := connect(*connection)
 		if err != nil {

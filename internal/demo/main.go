@@ -101,9 +101,11 @@ func comparedTables(defaultSet bool) []string {
 	return sampledata.Tables()
 }
 
-// backupArgs returns the arguments of the backup command.
-func backupArgs(opts options, connectionString, output string) []string {
-	args := []string{"backup", "--connection-string", connectionString, "--output", output, "--gzip", "--include-signing-keys"}
+// backupArgs returns the arguments of the backup command: gzip, encrypted
+// and signed, as production backups should be.
+func backupArgs(opts options, connectionString, output string, k demoKeys) []string {
+	args := []string{"backup", "--connection-string", connectionString, "--output", output, "--gzip", "--include-signing-keys",
+		"--require-encryption", "--encrypt-to", k.recipient, "--sign-key", k.signKey}
 	if !opts.defaultSet {
 		args = append(args, "--tables", strings.Join(comparedTables(false), ","))
 	}
@@ -146,6 +148,17 @@ func run(ctx context.Context, opts options, out io.Writer) (bool, error) {
 		defer os.RemoveAll(output)
 	}
 
+	keyDir, err := os.MkdirTemp("", "authagonal-demo-keys-")
+	if err != nil {
+		return false, err
+	}
+	defer os.RemoveAll(keyDir)
+	logf("creating an age key pair to encrypt the backups and an Ed25519 pair to sign them")
+	keys, err := makeKeys(ctx, bin, keyDir)
+	if err != nil {
+		return false, err
+	}
+
 	var timer stepTimer
 	sum := summary{steps: &timer, backupKept: opts.keep}
 
@@ -173,7 +186,7 @@ func run(ctx context.Context, opts options, out io.Writer) (bool, error) {
 	}
 
 	if err := timer.run("backup", func() error {
-		return runTool(ctx, bin, backupArgs(opts, source.server.ConnectionString(), output)...)
+		return runTool(ctx, bin, backupArgs(opts, source.server.ConnectionString(), output, keys)...)
 	}); err != nil {
 		return false, err
 	}
@@ -197,9 +210,12 @@ func run(ctx context.Context, opts options, out io.Writer) (bool, error) {
 
 	// The demo's data is seconds old, so the default 5-minute overlap
 	// would copy all of it again. Production runs keep the default.
+	// The incremental decrypts the full backup's key set to find the
+	// deletes; in production the backup host has an identity of its own.
 	logf("taking an incremental backup with --overlap 1s, because the data is seconds old; keep the default 5m in production")
 	if err := timer.run("incremental", func() error {
-		return runTool(ctx, bin, append(backupArgs(opts, source.server.ConnectionString(), output), "--incremental", "--overlap", "1s")...)
+		return runTool(ctx, bin, append(backupArgs(opts, source.server.ConnectionString(), output, keys),
+			"--incremental", "--overlap", "1s", "--identity", keys.identity)...)
 	}); err != nil {
 		return false, err
 	}
@@ -212,7 +228,7 @@ func run(ctx context.Context, opts options, out io.Writer) (bool, error) {
 	}
 
 	if err := timer.run("verify", func() error {
-		return runTool(ctx, bin, "verify", output)
+		return runTool(ctx, bin, "verify", "--identity", keys.identity, "--verify-key", keys.verifyKey, output)
 	}); err != nil {
 		return false, err
 	}
@@ -221,7 +237,8 @@ func run(ctx context.Context, opts options, out io.Writer) (bool, error) {
 	}
 
 	if err := timer.run("restore", func() error {
-		return runTool(ctx, bin, "restore", "--connection-string", target.server.ConnectionString(), "--input", output)
+		return runTool(ctx, bin, "restore", "--connection-string", target.server.ConnectionString(), "--input", output,
+			"--identity", keys.identity, "--verify-key", keys.verifyKey)
 	}); err != nil {
 		return false, err
 	}

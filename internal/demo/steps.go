@@ -34,6 +34,44 @@ func runTool(ctx context.Context, bin string, args ...string) error {
 	return nil
 }
 
+// toolOutput runs the binary with args and returns its stdout; its stderr,
+// the log, passes through to the terminal.
+func toolOutput(ctx context.Context, bin string, args ...string) (string, error) {
+	logf("running %s %s", filepath.Base(bin), redactArgs(args))
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", filepath.Base(bin), args[0], err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// demoKeys are the keys of the demo: an age identity whose recipient
+// encrypts the backups, and an Ed25519 pair that signs and checks them.
+type demoKeys struct {
+	recipient, identity, signKey, verifyKey string
+}
+
+// makeKeys creates the demo's keys with keygen in dir, outside the backup
+// folder, as an operator keeps keys apart from backups.
+func makeKeys(ctx context.Context, bin, dir string) (demoKeys, error) {
+	k := demoKeys{
+		identity:  filepath.Join(dir, "restore-identity.txt"),
+		signKey:   filepath.Join(dir, "signing.key"),
+		verifyKey: filepath.Join(dir, "signing.pub"),
+	}
+	recipient, err := toolOutput(ctx, bin, "keygen", "--encryption", k.identity)
+	if err != nil {
+		return k, err
+	}
+	k.recipient = recipient
+	if err := runTool(ctx, bin, "keygen", "--signing", filepath.Join(dir, "signing")); err != nil {
+		return k, err
+	}
+	return k, nil
+}
+
 // redactArgs formats args for the log with connection strings shortened,
 // because the log is meant to be read and the key is noise.
 func redactArgs(args []string) string {
