@@ -30,6 +30,7 @@ func BenchmarkWrite(b *testing.B) {
 		size += int64(len(l) + 1)
 	}
 	for _, c := range codec.All() {
+		c := codec.WithKeys(c, testKeys)
 		b.Run(c.Name(), func(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
@@ -57,6 +58,7 @@ func BenchmarkRead(b *testing.B) {
 		size += int64(len(l) + 1)
 	}
 	for _, c := range codec.All() {
+		c := codec.WithKeys(c, testKeys)
 		var encoded bytes.Buffer
 		w, _ := c.NewWriter(&encoded)
 		for _, l := range lines {
