@@ -145,14 +145,18 @@ func newApp(env *environment) *cli.App {
 }
 
 // usageError turns a flag parsing error into a plain error, so that main
-// prints it once and exits 1.
-func usageError(_ *cli.Context, err error, _ bool) error {
+// prints it once and exits 1. It names the flag that a mistyped one was
+// most likely meant to be.
+func usageError(c *cli.Context, err error, _ bool) error {
 	for _, f := range globalFlags() {
 		for _, name := range f.Names() {
 			if strings.Contains(err.Error(), "-"+name) {
 				return fmt.Errorf("%w; --%s is a global option and goes before the command name, as in: authagonal-tables --%s ... backup", err, name, name)
 			}
 		}
+	}
+	if s := suggestFlag(c, err); s != "" {
+		return fmt.Errorf("%w; did you mean %s? Run with --help for usage", err, s)
 	}
 	return fmt.Errorf("%w; run with --help for usage", err)
 }
