@@ -47,7 +47,7 @@ EXAMPLES:
 ` + commandExitCodes,
 		Flags: append(append(serviceFlags(),
 			&cli.StringFlag{Name: "output", Value: "./backups", Usage: "`DIR` that receives the backup folder", EnvVars: []string{"BACKUP_OUTPUT"}},
-			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist"),
+			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist", "BACKUP_TABLES"),
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},
 			&cli.BoolFlag{Name: "dry-run", Usage: "list the tables and their entity counts; write nothing"},
 			parallelFlag(backup.DefaultParallel, "`N` requests in flight at once (1 to 64), across the tables and the key ranges of large tables"),

@@ -86,8 +86,8 @@ func serviceFlags() []cli.Flag {
 	}
 }
 
-func tablesFlag(usage string) cli.Flag {
-	return &cli.StringFlag{Name: "tables", Usage: usage + "; `NAMES` separated by commas"}
+func tablesFlag(usage, envVar string) cli.Flag {
+	return &cli.StringFlag{Name: "tables", Usage: usage + "; `NAMES` separated by commas", EnvVars: []string{envVar}}
 }
 
 // connect parses the connection string flag and prepares a client. It sends
@@ -146,7 +146,7 @@ func tableList(c *cli.Context) ([]string, error) {
 	}
 	names, err := tables.ParseList(c.String("tables"))
 	if err != nil {
-		return nil, fmt.Errorf("--tables: %w", err)
+		return nil, fmt.Errorf("--tables: %w%s", err, fromEnvironment(c, "tables"))
 	}
 	return names, nil
 }
