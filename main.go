@@ -81,6 +81,10 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	env := &environment{stdout: stdout, stderr: stderr, log: zerolog.New(stderr)}
 	app := newApp(env)
+	if isCompletionRequest(args) {
+		printCompletions(stdout, app, args[1:len(args)-1])
+		return exitOK
+	}
 	err := app.RunContext(ctx, args)
 	logging.StopBars()
 	code := exitCode(ctx, err)
@@ -129,10 +133,10 @@ func newApp(env *environment) *cli.App {
 		Description: "Backs up tables of an Azure Table Storage account (Azure, Azurite or the Cosmos DB Table API) " +
 			"to a folder of JSON Lines files with a SHA-256 manifest, verifies such a folder, and restores it " +
 			"with every key, value and type intact. Without --tables, backup takes the tables of the Authagonal " +
-			"identity server.",
+			"identity server. Run completion --help to set up shell completion.",
 		Flags:                  globalFlags(),
 		Before:                 env.setup,
-		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env)},
+		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env), completionCommand(env)},
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
 		UseShortOptionHandling: false,
@@ -170,13 +174,26 @@ func unknownCommand(c *cli.Context) error {
 	if name == "version" {
 		return fmt.Errorf("unknown command %q; use --version", name)
 	}
-	msg := fmt.Sprintf("unknown command %q; the commands are backup, verify, restore, list, keygen and help", name)
+	var names []string
+	for _, cmd := range c.App.VisibleCommands() {
+		names = append(names, cmd.Name)
+	}
+	msg := fmt.Sprintf("unknown command %q; the commands are %s", name, joinAnd(names))
 	if cli.SuggestCommand != nil {
 		if s := cli.SuggestCommand(c.App.Commands, name); s != "" {
 			msg += ". " + s
 		}
 	}
 	return errors.New(msg)
+}
+
+// joinAnd joins words as in "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	last := len(words) - 1
+	return strings.Join(words[:last], ", ") + " and " + words[last]
 }
 
 func toolVersion() string {
