@@ -94,7 +94,7 @@ func TestCompletionCandidates(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{"commands", []string{""}, []string{"backup", "verify", "restore", "list", "keygen", "completion", "help"}, nil},
+		{"commands", []string{""}, []string{"backup", "verify", "restore", "list", "keygen", "completion", "man", "help"}, nil},
 		{"command prefix", []string{"re"}, []string{"restore"}, []string{"backup", "verify"}},
 		{"global flags", []string{"--"}, []string{"--log-level", "--log-format", "--help", "--version"}, []string{"--output"}},
 		{"flag prefix", []string{"backup", "--in"}, []string{"--incremental", "--include-signing-keys"}, []string{"--output"}},

@@ -133,10 +133,10 @@ func newApp(env *environment) *cli.App {
 		Description: "Backs up tables of an Azure Table Storage account (Azure, Azurite or the Cosmos DB Table API) " +
 			"to a folder of JSON Lines files with a SHA-256 manifest, verifies such a folder, and restores it " +
 			"with every key, value and type intact. Without --tables, backup takes the tables of the Authagonal " +
-			"identity server. Run completion --help to set up shell completion.",
+			"identity server. Run completion --help to set up shell completion, and man for the manual page.",
 		Flags:                  globalFlags(),
 		Before:                 env.setup,
-		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env), completionCommand(env)},
+		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env), completionCommand(env), manCommand(env)},
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
 		UseShortOptionHandling: false,
