@@ -6,7 +6,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build demo test fuzz bench bench-memory vet clean
+.PHONY: build demo test fuzz bench bench-memory vet man clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/authagonal-tables .
@@ -20,6 +20,12 @@ demo: build node_modules/.package-lock.json
 test: node_modules/.package-lock.json
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# man regenerates the manual page from the command definitions; a test
+# fails while the committed page differs from them.
+man:
+	$(GO) run . man > docs/authagonal-tables.1.tmp
+	mv docs/authagonal-tables.1.tmp docs/authagonal-tables.1
 
 # fuzz runs each fuzz target for FUZZTIME after its seed corpus, which
 # `make test` runs too: the entity line decoder, the manifest parser and

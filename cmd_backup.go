@@ -45,10 +45,17 @@ EXAMPLES:
   authagonal-tables backup --tables Users,Clients --output ./backups
   STORAGE_CONNECTION_STRING='UseDevelopmentStorage=true' authagonal-tables backup --dry-run
 
+SCHEDULE, as a crontab: a full backup at 02:00 every day and an incremental every
+hour in between. The job's environment must contain STORAGE_CONNECTION_STRING and
+BACKUP_ENCRYPT_TO. With --require-encryption, a run without a recipient fails and
+writes nothing.
+  0 2 * * *         authagonal-tables backup --output /backups --gzip --require-encryption
+  0 0-1,3-23 * * *  authagonal-tables backup --output /backups --gzip --require-encryption --incremental
+
 ` + commandExitCodes,
 		Flags: append(append(serviceFlags(),
 			&cli.StringFlag{Name: "output", Value: "./backups", Usage: "`DIR` that receives the backup folder", EnvVars: []string{"BACKUP_OUTPUT"}},
-			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist"),
+			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist", "BACKUP_TABLES"),
 			&cli.BoolFlag{Name: "all-tables", Usage: "back up every table of the account (with --table-prefix, every table that has the prefix) instead of the Authagonal set", EnvVars: []string{"BACKUP_ALL_TABLES"}},
 			prefixFlag(),
 			&cli.BoolFlag{Name: "gzip", Usage: "compress each file with gzip (.jsonl.gz)", EnvVars: []string{"BACKUP_GZIP"}},

@@ -98,8 +98,8 @@ func serviceFlags() []cli.Flag {
 	}
 }
 
-func tablesFlag(usage string) cli.Flag {
-	return &cli.StringFlag{Name: "tables", Usage: usage + "; `NAMES` separated by commas"}
+func tablesFlag(usage, envVar string) cli.Flag {
+	return &cli.StringFlag{Name: "tables", Usage: usage + "; `NAMES` separated by commas", EnvVars: []string{envVar}}
 }
 
 // connect reads the sign-in flags and prepares a client. It sends no
@@ -154,7 +154,7 @@ func tableList(c *cli.Context) ([]string, error) {
 	}
 	names, err := tables.ParseList(c.String("tables"))
 	if err != nil {
-		return nil, fmt.Errorf("--tables: %w", err)
+		return nil, fmt.Errorf("--tables: %w%s", err, fromEnvironment(c, "tables"))
 	}
 	return names, nil
 }

@@ -59,7 +59,7 @@ EXAMPLES:
 			&cli.StringFlag{Name: "at", Usage: "restore the newest backup taken at or before `TIME` (RFC 3339, such as 2026-12-04T09:30:00Z)", EnvVars: []string{"RESTORE_AT"}},
 			&cli.StringFlag{Name: "backup", Usage: "restore the backup with this `ID` or folder name, such as 20261204-090000-incr", EnvVars: []string{"RESTORE_BACKUP"}},
 			&cli.StringFlag{Name: "mode", Value: string(restore.Upsert), Usage: "`MODE` for entities that exist already: upsert, merge or clean", EnvVars: []string{"RESTORE_MODE"}},
-			tablesFlag("restore only these tables of the backup"),
+			tablesFlag("restore only these tables of the backup", "RESTORE_TABLES"),
 			&cli.BoolFlag{Name: "dry-run", Usage: "verify and print what would be written and deleted; write nothing"},
 			parallelFlag(restore.DefaultParallel, "`N` batches in flight at once (1 to 64), across partitions and tables"),
 			&cli.StringFlag{

@@ -80,6 +80,10 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	env := &environment{stdout: stdout, stderr: stderr, log: zerolog.New(stderr)}
 	app := newApp(env)
+	if isCompletionRequest(args) {
+		printCompletions(stdout, app, args[1:len(args)-1])
+		return exitOK
+	}
 	err := app.RunContext(ctx, args)
 	logging.StopBars()
 	code := exitCode(ctx, err)
@@ -127,10 +131,10 @@ func newApp(env *environment) *cli.App {
 		Description: "Backs up tables of an Azure Table Storage account (Azure, Azurite or the Cosmos DB Table API) " +
 			"to a folder of JSON Lines files with a SHA-256 manifest, verifies such a folder, and restores it " +
 			"with every key, value and type intact. Without --tables, backup takes the tables of the Authagonal " +
-			"identity server.",
+			"identity server. Run completion --help to set up shell completion, and man for the manual page.",
 		Flags:                  globalFlags(),
 		Before:                 env.setup,
-		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env), pruneCommand(env)},
+		Commands:               []*cli.Command{backupCommand(env), verifyCommand(env), restoreCommand(env), listCommand(env), keygenCommand(env), pruneCommand(env), completionCommand(env), manCommand(env)},
 		Writer:                 env.stdout,
 		ErrWriter:              env.stderr,
 		UseShortOptionHandling: false,
@@ -143,14 +147,18 @@ func newApp(env *environment) *cli.App {
 }
 
 // usageError turns a flag parsing error into a plain error, so that main
-// prints it once and exits 1.
-func usageError(_ *cli.Context, err error, _ bool) error {
+// prints it once and exits 1. It names the flag that a mistyped one was
+// most likely meant to be.
+func usageError(c *cli.Context, err error, _ bool) error {
 	for _, f := range globalFlags() {
 		for _, name := range f.Names() {
 			if strings.Contains(err.Error(), "-"+name) {
 				return fmt.Errorf("%w; --%s is a global option and goes before the command name, as in: authagonal-tables --%s ... backup", err, name, name)
 			}
 		}
+	}
+	if s := suggestFlag(c, err); s != "" {
+		return fmt.Errorf("%w; did you mean %s? Run with --help for usage", err, s)
 	}
 	return fmt.Errorf("%w; run with --help for usage", err)
 }
@@ -164,13 +172,26 @@ func unknownCommand(c *cli.Context) error {
 	if name == "version" {
 		return fmt.Errorf("unknown command %q; use --version", name)
 	}
-	msg := fmt.Sprintf("unknown command %q; the commands are backup, verify, restore, list, keygen, prune and help", name)
+	var names []string
+	for _, cmd := range c.App.VisibleCommands() {
+		names = append(names, cmd.Name)
+	}
+	msg := fmt.Sprintf("unknown command %q; the commands are %s", name, joinAnd(names))
 	if cli.SuggestCommand != nil {
 		if s := cli.SuggestCommand(c.App.Commands, name); s != "" {
 			msg += ". " + s
 		}
 	}
 	return errors.New(msg)
+}
+
+// joinAnd joins words as in "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	last := len(words) - 1
+	return strings.Join(words[:last], ", ") + " and " + words[last]
 }
 
 func toolVersion() string {
