@@ -150,7 +150,7 @@ func TestUnknownCommandListsPrune(t *testing.T) {
 	r := runBinary(t, nil, "prun")
 
 	wantCode(t, r, 1)
-	if !strings.Contains(r.stderr, ", prune and help") {
+	if !strings.Contains(r.stderr, "prune,") && !strings.Contains(r.stderr, "prune and") {
 		t.Errorf("stderr %q, want prune among the commands", r.stderr)
 	}
 }
