@@ -95,9 +95,6 @@ writes nothing.
 			if err != nil {
 				return err
 			}
-			if c.Bool("include-signing-keys") && len(keys.Recipients) == 0 && !c.Bool("dry-run") {
-				env.log.Warn().Msg("--include-signing-keys without encryption: the backup will hold the JWT signing private key in plaintext, and anyone who reads it can sign tokens as the identity server; add --encrypt-to")
-			}
 			if c.Bool("all-tables") && names != nil {
 				return errors.New("--all-tables and --tables both choose the tables; give one of them")
 			}

@@ -101,6 +101,10 @@ func TestCLINeverPrintsSecrets(t *testing.T) {
 		{deadConn, append([]string{"restore", "--input", out, "--identity", k.identity}, fast...), 1},
 		{conn, []string{"restore", "--help"}, 0},
 		{conn, []string{"keygen", "--encryption", k.identity}, 1},
+		{conn, []string{"prune", "--keep-last", "5", "--dry-run", out}, 0},
+		{conn, []string{"prune", out}, 1},
+		{conn, []string{"completion", "bash"}, 0},
+		{conn, []string{"man"}, 0},
 		{conn, []string{"--help"}, 0},
 		{conn, []string{"nosuchcommand"}, 1},
 	}

@@ -294,3 +294,22 @@ func deleteEntity(t *testing.T, table, pk, rk string) {
 		t.Fatal(err)
 	}
 }
+
+func TestCLISigningKeysWarning(t *testing.T) {
+	srv := azurite.Shared(t)
+	conn := "STORAGE_CONNECTION_STRING=" + srv.ConnectionString()
+	seedTable(t, "SigningKeys", `{"PartitionKey":"k","RowKey":"1","Pem":"-----BEGIN PRIVATE KEY-----"}`)
+	k := makeKeys(t)
+	const warning = "holds the JWT signing private key in plaintext"
+
+	r := runBinary(t, []string{conn}, "backup", "--tables", "SigningKeys", "--output", t.TempDir())
+	wantCode(t, r, 0)
+	if !strings.Contains(r.stderr, warning) {
+		t.Errorf("a plaintext backup of SigningKeys gave no warning:\n%s", r.stderr)
+	}
+	r = runBinary(t, []string{conn}, "backup", "--tables", "SigningKeys", "--output", t.TempDir(), "--encrypt-to", k.recipient)
+	wantCode(t, r, 0)
+	if strings.Contains(r.stderr, "SigningKeys") && strings.Contains(r.stderr, "WRN") {
+		t.Errorf("an encrypted backup of SigningKeys warned:\n%s", r.stderr)
+	}
+}

@@ -93,8 +93,10 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 	}
 
 	for _, name := range p.Tables {
-		if strings.EqualFold(name, tables.SigningKeys) {
-			log.Warn().Str(logging.Table, name).Msg("the backup includes the SigningKeys table and so contains the JWT signing private key; store it where only administrators can read it")
+		// Encrypted, the key is as safe as every other secret in the
+		// backup, so the warning is for plaintext backups only.
+		if strings.EqualFold(name, tables.SigningKeys) && len(opts.Keys.Recipients) == 0 {
+			log.Warn().Str(logging.Table, name).Msg("the backup is not encrypted and includes SigningKeys, so it holds the JWT signing private key in plaintext: anyone who reads it can sign tokens as the identity server; encrypt backups with --encrypt-to")
 		}
 	}
 	return p, nil
