@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/authagonal/authagonal-tables/internal/azurite"
 )
 
 const legacyFixtures = "manifest/testdata/legacy/"
@@ -41,5 +45,35 @@ func TestCLIVerifyLegacyBackup(t *testing.T) {
 	wantCode(t, r, 1)
 	if !strings.Contains(r.stdout, `line 2: invalid entity: property "Claims": is an object`) {
 		t.Errorf("stdout lacks the invalid line:\n%s", r.stdout)
+	}
+}
+
+func TestCLIRestoreLegacyDeletes(t *testing.T) {
+	prefix := fmt.Sprintf("Tomb%d", os.Getpid()%100000)
+	seedTable(t, prefix+"Users",
+		`{"PartitionKey":"d0c1b2a3-9f8e-4d7c-a6b5-c4d3e2f1a0b9","RowKey":"profile","Email":"gone@example.org"}`,
+		`{"PartitionKey":"a7f3e9d1-5c2b-4e8f-9a6d-3b1c0e2f4d58","RowKey":"profile","Email":"gone2@example.org"}`)
+	seedTable(t, prefix+"Clients", `{"PartitionKey":"api-client","RowKey":"client","Name":"API"}`)
+	conn := "STORAGE_CONNECTION_STRING=" + azurite.Shared(t).ConnectionString()
+
+	r := runBinary(t, []string{conn}, "restore", "--input", legacyFixtures+"incremental-gz-hashed", "--target-prefix", prefix)
+
+	wantCode(t, r, 0)
+	rows := map[string]string{}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 5 {
+			rows[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	if got := rows["TABLE"]; got != "WRITTEN DELETED ABSENT FAILED" {
+		t.Errorf("summary header = %q:\n%s", got, r.stdout)
+	}
+	for table, want := range map[string]string{"Users": "2 2 1 0", "Clients": "0 1 0 0", "Grants": "0 0 0 0", "TOTAL": "2 3 1 0"} {
+		if rows[table] != want {
+			t.Errorf("summary row %s = %q, want %q:\n%s", table, rows[table], want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stdout, "ABSENT counts recorded deletes of entities the table did not hold") {
+		t.Errorf("stdout does not explain ABSENT:\n%s", r.stdout)
 	}
 }

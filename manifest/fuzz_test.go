@@ -2,10 +2,14 @@ package manifest_test
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/authagonal/authagonal-tables/manifest"
+	"github.com/authagonal/authagonal-tables/tables"
 )
 
 // FuzzParse checks that Parse never panics and that every manifest it
@@ -76,6 +80,55 @@ func FuzzParseLegacy(f *testing.F) {
 		}
 		if _, err := manifest.Parse(data); err == nil {
 			t.Fatalf("both Parse and ParseLegacy accept %q", data)
+		}
+	})
+}
+
+// FuzzTombstones checks that the reader of a file of deletes never panics,
+// that each delete it returns names a valid table and carries keys only,
+// and that line numbers rise.
+func FuzzTombstones(f *testing.F) {
+	data, err := os.ReadFile(legacyData + "/incremental/_tombstones.jsonl")
+	if err != nil {
+		f.Fatalf("read fixture: %v", err)
+	}
+	f.Add(data)
+	f.Add([]byte("\xef\xbb\xbf{\"Table\":\"Users\",\"PartitionKey\":\"\",\"RowKey\":\"\",\"DeletedAt\":null}\r\n"))
+	f.Add([]byte(`{"Table":"tables","PartitionKey":"p","RowKey":"r"}` + "\n" + `{"Table":"Users"}` + "\n"))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "_tombstones.jsonl"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, err := manifest.OpenTombstones(dir, "_tombstones.jsonl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var last int64
+		for {
+			table, e, line, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			var lerr *manifest.LineError
+			if errors.As(err, &lerr) {
+				continue
+			}
+			if err != nil {
+				return
+			}
+			if line <= last {
+				t.Fatalf("line %d after line %d", line, last)
+			}
+			last = line
+			if verr := tables.ValidateName(table); verr != nil {
+				t.Fatalf("line %d: accepted table: %v", line, verr)
+			}
+			if e == nil || len(e.Properties) != 0 {
+				t.Fatalf("line %d: entity %+v, want keys only", line, e)
+			}
 		}
 	})
 }

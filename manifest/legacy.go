@@ -44,6 +44,10 @@ type Legacy struct {
 	TombstonesFile string
 	// TombstoneCount is the number of lines of TombstonesFile.
 	TombstoneCount int64
+	// Deletes counts the lines of TombstonesFile per table, keyed by the
+	// table's name in Tables. Verify sets it; ReadLegacy leaves it nil,
+	// because it does not read the file.
+	Deletes map[string]int64
 }
 
 // legacyManifest is _manifest.json as the .NET tool writes it: indented

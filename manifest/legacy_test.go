@@ -21,6 +21,11 @@ import (
 //   - full-gz-hashed: gzip files, a manifest with a byte order mark and
 //     the SHA-256 of every file.
 //   - incremental: an incremental with a file of deletes.
+//   - incremental-gz-hashed: a gzip incremental with the SHA-256 of every
+//     file, a byte order mark in each file and CRLF line ends in its file
+//     of deletes. Its 5 deletes, not in key order, are 3 of Users (one
+//     spelled "users"), 1 of Clients and 1 of SigningKeys, a table the
+//     backup does not hold.
 //   - invalid-lines: lines that no restore can write.
 //
 // Each full backup holds Users (3 entities), Clients (2) and Grants (0,
@@ -61,6 +66,7 @@ func TestReadLegacyFixtures(t *testing.T) {
 		{"full-empty-hashes", "jsonl", false, manifest.ModeFull, map[string]string{"Users": "Users.jsonl", "Clients": "Clients.jsonl", "Grants": ""}, ""},
 		{"full-gz-hashed", "jsonl.gz", true, manifest.ModeFull, map[string]string{"Users": "Users.jsonl.gz", "Clients": "Clients.jsonl.gz", "Grants": ""}, ""},
 		{"incremental", "jsonl", false, manifest.ModeIncremental, map[string]string{"Users": "Users.jsonl", "Clients": ""}, "_tombstones.jsonl"},
+		{"incremental-gz-hashed", "jsonl.gz", true, manifest.ModeIncremental, map[string]string{"Users": "Users.jsonl.gz", "Clients": "", "Grants": ""}, "_tombstones.jsonl.gz"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,6 +177,7 @@ func TestVerifyLegacyFixtures(t *testing.T) {
 		{"full-empty-hashes", false, map[string]int64{"Users": 3, "Clients": 2, "Grants": 0}},
 		{"full-gz-hashed", true, map[string]int64{"Users": 3, "Clients": 2, "Grants": 0}},
 		{"incremental", false, map[string]int64{"Users": 1, "Clients": 0}},
+		{"incremental-gz-hashed", true, map[string]int64{"Users": 2, "Clients": 0, "Grants": 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,6 +353,27 @@ func TestVerifyLegacyProblems(t *testing.T) {
 			},
 		},
 		{
+			name:    "delete of a table not in the manifest",
+			fixture: "incremental",
+			change: func(t *testing.T, dir string) {
+				write(t, dir, "_tombstones.jsonl", `{"Table":"Users","PartitionKey":"p","RowKey":"r"}`+"\n"+`{"Table":"Sessions","PartitionKey":"p","RowKey":"r"}`+"\n")
+			},
+			want: []wantProblem{{"_tombstones.jsonl", 2, `a delete of table "Sessions", which is not in the manifest's Tables`}},
+		},
+		{
+			name:    "changed deletes with hashes",
+			fixture: "incremental-gz-hashed",
+			change: func(t *testing.T, dir string) {
+				copyFile(t, filepath.Join(legacyData, "full-gz-hashed", "Clients.jsonl.gz"), filepath.Join(dir, "_tombstones.jsonl.gz"))
+			},
+			want: []wantProblem{
+				{"_tombstones.jsonl.gz", 1, "invalid line of deletes"},
+				{"_tombstones.jsonl.gz", 2, "invalid line of deletes"},
+				{"_tombstones.jsonl.gz", 0, "holds 2 deletes, but the manifest records TombstoneCount 5"},
+				{"_tombstones.jsonl.gz", 0, "SHA-256 is"},
+			},
+		},
+		{
 			name:    "fewer deletes than recorded",
 			fixture: "incremental",
 			change: func(t *testing.T, dir string) {
@@ -362,6 +390,34 @@ func TestVerifyLegacyProblems(t *testing.T) {
 			checkProblems(t, r, tt.want)
 		})
 	}
+}
+
+func TestVerifyLegacyCountsDeletes(t *testing.T) {
+	r := verify(t, filepath.Join(legacyData, "incremental-gz-hashed"), manifest.VerifyOptions{})
+	checkProblems(t, r, nil)
+	want := map[string]int64{"Users": 3, "Clients": 1}
+	got := r.Manifest.Legacy.Deletes
+	if len(got) != len(want) || got["Users"] != want["Users"] || got["Clients"] != want["Clients"] {
+		t.Errorf("Deletes = %v, want %v", got, want)
+	}
+	warnings := strings.Join(r.Warnings, "\n")
+	if !strings.Contains(warnings, "_tombstones.jsonl.gz: 1 deletes of table SigningKeys are not applied") {
+		t.Errorf("no warning about the deletes of SigningKeys:\n%s", warnings)
+	}
+}
+
+// Restoring any table reads the whole file of deletes, so verify checks it
+// when it checks some tables only.
+func TestVerifyLegacyDeletesWithTables(t *testing.T) {
+	dir := copyLegacy(t, "incremental-gz-hashed")
+	copyFile(t, filepath.Join(legacyData, "full-gz-hashed", "Clients.jsonl.gz"), filepath.Join(dir, "_tombstones.jsonl.gz"))
+	r := verify(t, dir, manifest.VerifyOptions{Tables: []string{"Grants"}})
+	checkProblems(t, r, []wantProblem{
+		{"_tombstones.jsonl.gz", 1, "invalid line of deletes"},
+		{"_tombstones.jsonl.gz", 2, "invalid line of deletes"},
+		{"_tombstones.jsonl.gz", 0, "holds 2 deletes, but the manifest records TombstoneCount 5"},
+		{"_tombstones.jsonl.gz", 0, "SHA-256 is"},
+	})
 }
 
 // A folder of backups lists a .NET tool backup as damaged, with the

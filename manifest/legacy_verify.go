@@ -3,17 +3,13 @@ package manifest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
 
 	"github.com/authagonal/authagonal-tables/codec"
 	"github.com/authagonal/authagonal-tables/entity"
-	"github.com/authagonal/authagonal-tables/tables"
 )
 
 // legacyCheck is the state of the verification of a .NET tool backup.
@@ -124,8 +120,10 @@ func (r *Report) verifyLegacy(ctx context.Context, opts VerifyOptions) (*Report,
 		r.checkTable(ctx, name, t, m.FileHashes, opts.Progress)
 		r.Warnings = append(r.Warnings, inferenceWarning(name, types, r.legacy.typed))
 	}
+	// Restoring any table reads the whole file of deletes, so it is
+	// checked even when Tables selects some tables.
+	r.checkTombstones(ctx, m)
 	if opts.Tables == nil {
-		r.checkTombstones(ctx, m)
 		r.checkOtherFiles(m)
 	}
 	if err := ctx.Err(); err != nil {
@@ -231,86 +229,4 @@ func tableOfFile(name string) string {
 		}
 	}
 	return ""
-}
-
-// checkTombstones checks the file of deletes of a .NET tool incremental.
-// Every line must name a table and the keys of an entity, and the count
-// must match TombstoneCount.
-func (r *Report) checkTombstones(ctx context.Context, m *Manifest) {
-	name := m.Legacy.TombstonesFile
-	if name == "" || r.missing[name] {
-		return
-	}
-	d, err := OpenLegacyData(r.Dir, name, entity.LegacyInfer)
-	if err != nil {
-		r.Problems = append(r.Problems, Problem{File: name, Message: strings.TrimPrefix(err.Error(), name+": ")})
-		return
-	}
-	defer d.Close()
-	d.parse = withoutBOM(parseTombstone)
-
-	var lines, shown int64
-	for ctx.Err() == nil {
-		_, _, err := d.Next()
-		if err == io.EOF {
-			break
-		}
-		var lerr *LineError
-		if errors.As(err, &lerr) {
-			lines++
-			if shown++; shown <= maxProblemsPerFile {
-				r.Problems = append(r.Problems, Problem{File: name, Line: lerr.Line, Message: lerr.Err.Error()})
-			}
-			continue
-		}
-		if err != nil {
-			r.Problems = append(r.Problems, Problem{File: name, Message: strings.TrimPrefix(err.Error(), name+": ")})
-			if herr := d.HashRest(); herr != nil {
-				r.Problems = append(r.Problems, Problem{File: name, Message: herr.Error()})
-			}
-			break
-		}
-		lines++
-	}
-	if ctx.Err() != nil {
-		return
-	}
-	if lines != m.Legacy.TombstoneCount {
-		r.Problems = append(r.Problems, Problem{File: name, Message: fmt.Sprintf("holds %d deletes, but the manifest records TombstoneCount %d", lines, m.Legacy.TombstoneCount)})
-	}
-	// checkOtherFiles compares the file's hash, if the manifest has one.
-}
-
-// tombstone is one line of the file of deletes of a .NET tool incremental.
-type tombstone struct {
-	Table        *string         `json:"Table"`
-	PartitionKey *string         `json:"PartitionKey"`
-	RowKey       *string         `json:"RowKey"`
-	DeletedAt    json.RawMessage `json:"DeletedAt"`
-}
-
-// parseTombstone checks one line of a file of deletes and returns the
-// deleted entity's keys.
-func parseTombstone(line []byte) (*entity.Entity, error) {
-	var t tombstone
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil {
-		return nil, fmt.Errorf("invalid line of deletes: %v; expected {\"Table\":…,\"PartitionKey\":…,\"RowKey\":…,\"DeletedAt\":…}", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("invalid line of deletes: data after the JSON object")
-	}
-	switch {
-	case t.Table == nil:
-		return nil, errors.New("invalid line of deletes: missing Table")
-	case t.PartitionKey == nil:
-		return nil, errors.New("invalid line of deletes: missing PartitionKey")
-	case t.RowKey == nil:
-		return nil, errors.New("invalid line of deletes: missing RowKey")
-	}
-	if err := tables.ValidateName(*t.Table); err != nil {
-		return nil, fmt.Errorf("invalid line of deletes: %w", err)
-	}
-	return &entity.Entity{PartitionKey: *t.PartitionKey, RowKey: *t.RowKey}, nil
 }

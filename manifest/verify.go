@@ -246,6 +246,10 @@ func (r *Report) checkOtherFiles(m *Manifest) {
 			tableFiles[name] = true
 		}
 	}
+	if m.Legacy != nil {
+		// checkTombstones compares the hash of the file of deletes.
+		tableFiles[m.Legacy.TombstonesFile] = true
+	}
 	var names []string
 	for name := range m.FileHashes {
 		if !tableFiles[name] && !r.missing[name] {

@@ -73,11 +73,12 @@ func notRestored(ctx context.Context, opts Options, src *source, table string, r
 		if !ok {
 			continue
 		}
-		for _, name := range []string{info.File, info.DeletedFile} {
+		deleted, _ := s.deletes(table)
+		for _, name := range []string{info.File, deleted} {
 			if name == "" {
 				continue
 			}
-			listed, lerr := listLines(s, name, opts, func(line int64, key entity.Key) FailedEntity {
+			listed, lerr := listLines(s, table, name, opts, func(line int64, key entity.Key) FailedEntity {
 				return FailedEntity{Table: table, File: src.file(s, name), Line: line, Key: key, Code: code, Message: message}
 			})
 			failed = append(failed, listed...)
@@ -97,10 +98,10 @@ func isUnreachable(err error) bool {
 	return (errors.As(err, &se) && se.Unreachable) || (errors.As(err, &be) && be.Unreachable)
 }
 
-// listLines reads the data file name of the backup s and returns an entry
-// made by entry for each line.
-func listLines(s *step, name string, opts Options, entry func(line int64, key entity.Key) FailedEntity) ([]FailedEntity, error) {
-	d, err := openData(s, name, opts.Keys, opts.LegacyTypes)
+// listLines reads the lines of table in the data file name of the backup s
+// and returns an entry made by entry for each line.
+func listLines(s *step, table, name string, opts Options, entry func(line int64, key entity.Key) FailedEntity) ([]FailedEntity, error) {
+	d, err := openData(s, table, name, opts.Keys, opts.LegacyTypes)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,14 @@
 package restore_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -252,12 +255,215 @@ func TestRestoreLegacyInvalidLinesWriteNothing(t *testing.T) {
 	}
 }
 
-func TestRestoreLegacyIncrementalWithDeletesRejected(t *testing.T) {
-	srv := azurite.Shared(t)
-	_, _, err := runRestore(t, connect(t, srv, tables.Options{}), restore.Options{Input: filepath.Join(legacyData, "incremental")})
-	if err == nil || !strings.Contains(err.Error(), "with 2 deletes in _tombstones.jsonl, which authagonal-tables does not apply") {
-		t.Fatalf("restore error = %v, want the rejection of its deletes", err)
+// The entities that TestRestoreLegacyDeletes seeds, and that the fixture
+// incremental-gz-hashed writes and deletes.
+const (
+	deletedUser  = "d0c1b2a3-9f8e-4d7c-a6b5-c4d3e2f1a0b9" // deleted, in the seed
+	deletedUser2 = "a7f3e9d1-5c2b-4e8f-9a6d-3b1c0e2f4d58" // deleted as "users", in the seed
+	changedUser  = "4f1c2a9e-7b3d-4e8a-9c61-0d2f5b7a8e13" // written, in the seed
+	newUser      = "6b2d8f40-3c1a-4e5b-9d7f-2a8c6e4b0f19" // written
+	keptUser     = "f0e1d2c3-b4a5-4697-8899-aabbccddeeff" // in the seed only
+)
+
+// seedLegacyDeletes fills the tables of prefix with the entities that the
+// fixture incremental-gz-hashed changes, and a few that it leaves alone.
+func seedLegacyDeletes(t *testing.T, svc *tables.Service, prefix string) {
+	t.Helper()
+	seed := map[string][]string{
+		"Users": {
+			`{"PartitionKey":"` + deletedUser + `","RowKey":"profile","Email":"gone@example.org"}`,
+			`{"PartitionKey":"` + deletedUser2 + `","RowKey":"profile","Email":"gone2@example.org"}`,
+			`{"PartitionKey":"` + changedUser + `","RowKey":"profile","Email":"zoe@example.com","Nickname":"zed"}`,
+			`{"PartitionKey":"` + keptUser + `","RowKey":"profile","Email":"kept@example.org"}`,
+		},
+		"Clients": {
+			`{"PartitionKey":"api-client","RowKey":"client","Name":"API"}`,
+			`{"PartitionKey":"web-client","RowKey":"client","Name":"Web"}`,
+		},
+		"Grants":      {`{"PartitionKey":"grant-1","RowKey":"grant-1","Type":"refresh_token"}`},
+		"SigningKeys": {`{"PartitionKey":"signing","RowKey":"key-2025-11","Algorithm":"RS256"}`},
 	}
+	for table, lines := range seed {
+		if err := svc.CreateTable(context.Background(), prefix+table); err != nil {
+			t.Fatal(err)
+		}
+		seedBatches(t, svc, prefix+table, lines)
+	}
+}
+
+// partitionKeys returns the sorted partition keys of the entities of table.
+func partitionKeys(t *testing.T, srv *azurite.Server, table string) []string {
+	t.Helper()
+	var keys []string
+	for pk := range legacyWire(t, srv, table) {
+		keys = append(keys, pk)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func checkKeys(t *testing.T, srv *azurite.Server, table string, want ...string) {
+	t.Helper()
+	sort.Strings(want)
+	if got := partitionKeys(t, srv, table); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("%s holds %v, want %v", table, got, want)
+	}
+}
+
+func TestRestoreLegacyDeletes(t *testing.T) {
+	srv := azurite.Shared(t)
+	svc := connect(t, srv, tables.Options{})
+	prefix := uniqueName("tomb")
+	seedLegacyDeletes(t, svc, prefix)
+	opts := restore.Options{Input: filepath.Join(legacyData, "incremental-gz-hashed"), TargetPrefix: prefix, TargetPrefixSet: true}
+
+	res, logs, err := runRestore(t, svc, opts)
+	if err != nil {
+		t.Fatalf("restore: %v\nlogs:\n%s", err, logs)
+	}
+
+	want := map[string]restore.TableResult{
+		"Users":   {Table: "Users", Written: 2, Deleted: 2, Absent: 1},
+		"Clients": {Table: "Clients", Deleted: 1},
+		"Grants":  {Table: "Grants"},
+	}
+	if len(res.Tables) != len(want) {
+		t.Errorf("restored %d tables, want %d: %+v", len(res.Tables), len(want), res.Tables)
+	}
+	for _, r := range res.Tables {
+		if r != want[r.Table] {
+			t.Errorf("table %s: %+v, want %+v", r.Table, r, want[r.Table])
+		}
+	}
+
+	checkKeys(t, srv, prefix+"Users", changedUser, newUser, keptUser)
+	checkKeys(t, srv, prefix+"Clients", "web-client")
+	checkKeys(t, srv, prefix+"Grants", "grant-1")
+	checkKeys(t, srv, prefix+"SigningKeys", "signing")
+	users := legacyWire(t, srv, prefix+"Users")
+	checkWire(t, "Users "+changedUser, users[changedUser], map[string]wireProperty{
+		"Email":             {entity.String, `"zoe@example.net"`},
+		"EmailConfirmed":    {entity.Boolean, `true`},
+		"AccessFailedCount": {entity.Int32, `0`},
+		"CreatedAt":         {entity.DateTime, `"2024-05-01T08:30:00Z"`},
+		"SecurityStamp":     {entity.Guid, `"5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a"`},
+		"Score":             {entity.Int32, `8`},
+		"Ratio":             {entity.Double, `0.125`},
+		"SignCount":         {entity.Int64, `"9007199254740995"`},
+	})
+	checkWire(t, "Users "+newUser, users[newUser], map[string]wireProperty{
+		"Email":             {entity.String, `"new@example.org"`},
+		"EmailConfirmed":    {entity.Boolean, `false`},
+		"AccessFailedCount": {entity.Int32, `0`},
+		"CreatedAt":         {entity.DateTime, `"2026-03-01T23:05:12.5Z"`},
+		"Score":             {entity.Int64, `"2147483648"`},
+	})
+	checkWire(t, "Users "+keptUser, users[keptUser], map[string]wireProperty{
+		"Email": {entity.String, `"kept@example.org"`},
+	})
+
+	if !strings.Contains(logs, "1 deletes of table SigningKeys are not applied") {
+		t.Errorf("no warning about the deletes of SigningKeys in the log:\n%s", logs)
+	}
+}
+
+func TestRestoreLegacyDeletesDryRun(t *testing.T) {
+	srv := azurite.Shared(t)
+	svc := connect(t, srv, tables.Options{})
+	prefix := uniqueName("tombdry")
+	seedLegacyDeletes(t, svc, prefix)
+
+	var stdout bytes.Buffer
+	_, logs, err := runRestore(t, svc, restore.Options{
+		Input: filepath.Join(legacyData, "incremental-gz-hashed"), TargetPrefix: prefix, TargetPrefixSet: true,
+		DryRun: true, Stdout: &stdout,
+	})
+	if err != nil {
+		t.Fatalf("dry run: %v\nlogs:\n%s", err, logs)
+	}
+
+	counts := map[string]string{}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 {
+			counts[f[0]] = f[1] + " " + f[2]
+		}
+	}
+	for table, want := range map[string]string{"Users": "2 3", "Clients": "0 1", "Grants": "0 0"} {
+		if counts[table] != want {
+			t.Errorf("%s: WRITE DELETE = %q, want %q:\n%s", table, counts[table], want, stdout.String())
+		}
+	}
+	checkKeys(t, srv, prefix+"Users", deletedUser, deletedUser2, changedUser, keptUser)
+	checkKeys(t, srv, prefix+"Clients", "api-client", "web-client")
+}
+
+func TestRestoreLegacyDeletesTableSubset(t *testing.T) {
+	srv := azurite.Shared(t)
+	svc := connect(t, srv, tables.Options{})
+	prefix := uniqueName("tombsub")
+	seedLegacyDeletes(t, svc, prefix)
+
+	res, logs, err := runRestore(t, svc, restore.Options{
+		Input: filepath.Join(legacyData, "incremental-gz-hashed"), TargetPrefix: prefix, TargetPrefixSet: true,
+		Tables: []string{"clients"},
+	})
+	if err != nil {
+		t.Fatalf("restore: %v\nlogs:\n%s", err, logs)
+	}
+
+	if len(res.Tables) != 1 || res.Tables[0] != (restore.TableResult{Table: "Clients", Deleted: 1}) {
+		t.Errorf("tables = %+v, want only Clients with 1 deleted", res.Tables)
+	}
+	checkKeys(t, srv, prefix+"Clients", "web-client")
+	checkKeys(t, srv, prefix+"Users", deletedUser, deletedUser2, changedUser, keptUser)
+}
+
+func TestRestoreLegacyBadDeletesWriteNothing(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{manifest.FileName, "Users.jsonl"} {
+		data, err := os.ReadFile(filepath.Join(legacyData, "incremental", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deletes := `{"Table":"Users","PartitionKey":"` + deletedUser + `","RowKey":"profile","DeletedAt":"2026-03-01T09:40:00+00:00"}` + "\n" +
+		`{"Table":"Sessions","PartitionKey":"s","RowKey":"1","DeletedAt":"2026-03-01T09:41:00+00:00"}` + "\n" +
+		`{"Table":"Clients","PartitionKey":"api-client"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "_tombstones.jsonl"), []byte(deletes), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := azurite.Shared(t)
+	svc := connect(t, srv, tables.Options{})
+	prefix := uniqueName("tombbad")
+	seedLegacyDeletes(t, svc, prefix)
+
+	_, _, err := runRestore(t, svc, restore.Options{Input: dir, TargetPrefix: prefix, TargetPrefixSet: true})
+
+	var verr *manifest.VerificationError
+	if !errors.As(err, &verr) {
+		t.Fatalf("restore error = %v, want a VerificationError", err)
+	}
+	var problems []string
+	for _, p := range verr.Problems {
+		problems = append(problems, p.String())
+	}
+	for _, want := range []string{
+		`_tombstones.jsonl: line 2: a delete of table "Sessions", which is not in the manifest's Tables`,
+		`_tombstones.jsonl: line 3: invalid line of deletes: missing RowKey`,
+		`_tombstones.jsonl: holds 3 deletes, but the manifest records TombstoneCount 2`,
+	} {
+		if !slices.ContainsFunc(problems, func(p string) bool { return strings.HasPrefix(p, want) }) {
+			t.Errorf("no problem starting %q:\n%s", want, strings.Join(problems, "\n"))
+		}
+	}
+	if len(problems) != 3 {
+		t.Errorf("got %d problems, want 3:\n%s", len(problems), strings.Join(problems, "\n"))
+	}
+	checkKeys(t, srv, prefix+"Users", deletedUser, deletedUser2, changedUser, keptUser)
+	checkKeys(t, srv, prefix+"Clients", "api-client", "web-client")
 }
 
 func TestRestoreLegacyIncrementalWithoutDeletes(t *testing.T) {

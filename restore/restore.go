@@ -312,8 +312,9 @@ func dryRun(ctx context.Context, opts Options, src *source, names []string) erro
 		var writes, deletes int64
 		for _, b := range src.chain {
 			if t, ok := b.table(name); ok {
+				_, n := b.deletes(name)
 				writes += t.EntityCount
-				deletes += t.DeletedCount
+				deletes += n
 			}
 		}
 		switch {

@@ -36,6 +36,25 @@ func (s *step) table(name string) (manifest.Table, bool) {
 	return t, ok
 }
 
+// deletes returns the file of s that lists the deletes of table and
+// their number, or "" when s records none. For a backup of the .NET tool
+// the number comes from verification, which counts the lines of its file
+// of deletes per table.
+func (s *step) deletes(table string) (string, int64) {
+	name, t, ok := s.Manifest.Table(table)
+	if !ok {
+		return "", 0
+	}
+	if legacy := s.Manifest.Legacy; legacy != nil {
+		n := legacy.Deletes[name]
+		if n == 0 {
+			return "", 0
+		}
+		return legacy.TombstonesFile, n
+	}
+	return t.DeletedFile, t.DeletedCount
+}
+
 // file returns how a restore names a file of the step in messages: the
 // plain name for a single folder, with the backup's folder in a chain.
 func (src *source) file(s *step, name string) string {
@@ -55,9 +74,6 @@ func resolve(opts Options, log zerolog.Logger) (*source, error) {
 		}
 		m, err := manifest.ReadAny(opts.Input)
 		if err != nil {
-			return nil, err
-		}
-		if err := checkLegacy(opts.Input, m); err != nil {
 			return nil, err
 		}
 		e := &manifest.Entry{Name: filepath.Base(filepath.Clean(opts.Input)), Dir: opts.Input, Status: manifest.Complete, Manifest: m}
@@ -186,6 +202,9 @@ func (src *source) verify(ctx context.Context, names []string, opts Options, log
 		}
 		for _, w := range report.Warnings {
 			log.Warn().Str(logging.Dir, s.Dir).Msg(w)
+		}
+		if legacy := s.Manifest.Legacy; legacy != nil && report.Manifest != nil && report.Manifest.Legacy != nil {
+			legacy.Deletes = report.Manifest.Legacy.Deletes
 		}
 		for _, p := range report.Problems {
 			if !src.single {

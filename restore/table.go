@@ -23,7 +23,8 @@ func restoreTable(ctx context.Context, opts Options, src *source, table string, 
 	var total int64
 	for _, s := range src.chain {
 		if t, ok := s.table(table); ok {
-			total += t.EntityCount + t.DeletedCount
+			_, deletes := s.deletes(table)
+			total += t.EntityCount + deletes
 		}
 	}
 	log.Info().Int64(logging.Entities, total).Str(logging.Mode, string(opts.Mode)).Msg("table restore started")
@@ -56,8 +57,8 @@ func restoreTable(ctx context.Context, opts Options, src *source, table string, 
 		if info.File != "" {
 			files = append(files, fileAction{info.File, action})
 		}
-		if info.DeletedFile != "" {
-			files = append(files, fileAction{info.DeletedFile, tables.Delete})
+		if name, _ := s.deletes(table); name != "" {
+			files = append(files, fileAction{name, tables.Delete})
 		}
 		for _, f := range files {
 			w := &writer{
@@ -67,7 +68,7 @@ func restoreTable(ctx context.Context, opts Options, src *source, table string, 
 			// Every batch of a file ends before the next file starts, so
 			// that the deletes of a backup, and the next backup, come after
 			// its entities.
-			err := writeFile(s, f.name, opts.Keys, opts.LegacyTypes, w)
+			err := writeFile(s, table, f.name, opts.Keys, opts.LegacyTypes, w)
 			if ferr := w.finish(); err == nil {
 				err = ferr
 			}
@@ -95,13 +96,13 @@ type fileAction struct {
 	action tables.Action
 }
 
-// writeFile streams the entities of a data file of s into w. The file was
-// verified already; it is hashed again on the way, and a different hash
-// stops the restore. A file of a .NET tool backup whose manifest records
+// writeFile streams the entities of table in a data file of s into w.
+// The file was verified already; it is hashed again on the way, and a
+// different hash stops the restore. A file of a .NET tool backup whose manifest records
 // no hash cannot be checked again; verify warned about it.
-func writeFile(s *step, name string, keys codec.Keys, legacyTypes entity.LegacyTypes, w *writer) error {
+func writeFile(s *step, table, name string, keys codec.Keys, legacyTypes entity.LegacyTypes, w *writer) error {
 	wantSum := s.Manifest.FileHashes[name]
-	d, err := openData(s, name, keys, legacyTypes)
+	d, err := openData(s, table, name, keys, legacyTypes)
 	if err != nil {
 		return err
 	}
