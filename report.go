@@ -123,7 +123,7 @@ func printVerifyReport(env *environment, r *manifest.Report) {
 			if len(r.Unread) > 0 {
 				fmt.Fprintf(env.stdout, "%d encrypted file(s): hashes match, content not read; pass --identity to check the content too\n", len(r.Unread))
 			}
-			if m := r.Manifest; m != nil && m.Mode == manifest.ModeIncremental {
+			if m := r.Manifest; m != nil && m.Mode == manifest.ModeIncremental && m.Legacy == nil {
 				fmt.Fprintf(env.stdout, "This is an incremental backup: verify the folder that holds it, %s, to check its chain too.\n", filepath.Dir(filepath.Clean(r.Dir)))
 			}
 			return

@@ -119,13 +119,14 @@ func (r *Report) checkTombstones(ctx context.Context, m *Manifest) {
 
 	m.Legacy.Deletes = map[string]int64{}
 	var lines, shown, signingKeys int64
+	others := map[string]int64{}
 	lineProblem := func(line int64, msg string) {
 		if shown++; shown <= maxProblemsPerFile {
 			r.Problems = append(r.Problems, Problem{File: name, Line: line, Message: msg})
 		}
 	}
 	for ctx.Err() == nil {
-		table, _, line, err := d.Next()
+		table, _, _, err := d.Next()
 		if err == io.EOF {
 			break
 		}
@@ -150,7 +151,10 @@ func (r *Report) checkTombstones(ctx context.Context, m *Manifest) {
 		case strings.EqualFold(table, tables.SigningKeys):
 			signingKeys++
 		default:
-			lineProblem(line, fmt.Sprintf("a delete of table %q, which is not in the manifest's Tables: the file was changed, or belongs to another backup; restore from an unaltered copy of the backup", table))
+			// The .NET tool records the deletes of every table, also in a
+			// backup of a few tables. Such a delete cannot apply to a
+			// table the backup does not restore.
+			others[table]++
 		}
 	}
 	if ctx.Err() != nil {
@@ -162,6 +166,9 @@ func (r *Report) checkTombstones(ctx context.Context, m *Manifest) {
 	}
 	if want, ok := m.FileHashes[name]; ok && d.Sum() != want {
 		r.Problems = append(r.Problems, Problem{File: name, Message: fmt.Sprintf("SHA-256 is %s, but the manifest records %s: the file was changed after the backup", d.Sum(), want)})
+	}
+	for _, table := range sortedKeys(others) {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d deletes of table %s are not applied, because the backup does not hold that table: a .NET backup of some tables records the deletes of every table", name, others[table], table))
 	}
 	if signingKeys > 0 {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d deletes of table SigningKeys are not applied, because the backup does not hold that table: the .NET backup tool leaves it out unless IncludeSigningKeys is set", name, signingKeys))
