@@ -450,8 +450,9 @@ func TestRestoreLegacyBadDeletesWriteNothing(t *testing.T) {
 	for _, p := range verr.Problems {
 		problems = append(problems, p.String())
 	}
+	// The delete of Sessions, a table the backup does not hold, is only a
+	// warning: the .NET tool records the deletes of every table.
 	for _, want := range []string{
-		`_tombstones.jsonl: line 2: a delete of table "Sessions", which is not in the manifest's Tables`,
 		`_tombstones.jsonl: line 3: invalid line of deletes: missing RowKey`,
 		`_tombstones.jsonl: holds 3 deletes, but the manifest records TombstoneCount 2`,
 	} {
@@ -459,8 +460,8 @@ func TestRestoreLegacyBadDeletesWriteNothing(t *testing.T) {
 			t.Errorf("no problem starting %q:\n%s", want, strings.Join(problems, "\n"))
 		}
 	}
-	if len(problems) != 3 {
-		t.Errorf("got %d problems, want 3:\n%s", len(problems), strings.Join(problems, "\n"))
+	if len(problems) != 2 {
+		t.Errorf("got %d problems, want 2:\n%s", len(problems), strings.Join(problems, "\n"))
 	}
 	checkKeys(t, srv, prefix+"Users", deletedUser, deletedUser2, changedUser, keptUser)
 	checkKeys(t, srv, prefix+"Clients", "api-client", "web-client")
