@@ -183,3 +183,30 @@ func compareTables(svc *tables.Service, a, b string) (string, error) {
 	}
 	return "", nil
 }
+
+func TestCLIIncrementalRejectsOtherAccount(t *testing.T) {
+	srv := azurite.Shared(t)
+	seedTable(t, "CliOther", `{"PartitionKey":"p","RowKey":"1"}`)
+	out := t.TempDir()
+	wantCode(t, runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + srv.ConnectionString()}, "backup", "--tables", "CliOther", "--output", out), 0)
+
+	// Another Azurite has the same account name, devstoreaccount1, but
+	// another endpoint: its data must not be chained to the first one's.
+	other, err := azurite.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Stop()
+	svc, err := other.Service()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CreateTable(context.Background(), "CliOther"); err != nil {
+		t.Fatal(err)
+	}
+	r := runBinary(t, []string{"STORAGE_CONNECTION_STRING=" + other.ConnectionString()}, "backup", "--incremental", "--tables", "CliOther", "--output", out)
+	wantCode(t, r, 1)
+	if !strings.Contains(r.stderr, "give each account its own --output") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}

@@ -145,7 +145,7 @@ func printProblems(env *environment, problems []manifest.Problem) {
 // printFailedEntities lists every entity a restore could not write on
 // stdout.
 func printFailedEntities(env *environment, failed []restore.FailedEntity) {
-	fmt.Fprintf(env.stdout, "NOT WRITTEN: %d entities:\n", len(failed))
+	fmt.Fprintf(env.stdout, "NOT WRITTEN: %s:\n", plural(len(failed), "entity", "entities"))
 	for _, f := range failed {
 		fmt.Fprintf(env.stdout, "  %s\n", f)
 	}
@@ -209,6 +209,7 @@ func printFolderReport(env *environment, r *manifest.FolderReport) {
 	problems = append(problems, r.Problems...)
 	if len(problems) == 0 {
 		fmt.Fprintf(env.stdout, "OK: %d backup(s) and their chains verified\n", countComplete(r))
+		printFolderNotes(env, r)
 		return
 	}
 	printProblems(env, problems)
@@ -222,4 +223,33 @@ func countComplete(r *manifest.FolderReport) int {
 		}
 	}
 	return n
+}
+
+// plural returns n and the singular or plural noun.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// printFolderNotes says what a successful folder verification did not
+// prove: encrypted content not read, signatures not checked.
+func printFolderNotes(env *environment, r *manifest.FolderReport) {
+	unread, unchecked := 0, 0
+	for _, b := range r.Backups {
+		if b.Report == nil {
+			continue
+		}
+		unread += len(b.Report.Unread)
+		if b.Report.Signature == manifest.SignatureNotChecked {
+			unchecked++
+		}
+	}
+	if unread > 0 {
+		fmt.Fprintf(env.stdout, "%s: hashes match, content not read; pass --identity to check the content too\n", plural(unread, "encrypted file", "encrypted files"))
+	}
+	if unchecked > 0 {
+		fmt.Fprintf(env.stdout, "%s signed but not checked; pass --verify-key to check the signatures\n", plural(unchecked, "backup", "backups"))
+	}
 }

@@ -185,7 +185,7 @@ func TestCLISignatureRefusals(t *testing.T) {
 	}
 	r := runBinary(t, []string{conn}, "restore", "--input", dir, "--verify-key", k.verifyKey)
 	wantCode(t, r, 1)
-	if !strings.Contains(r.stdout, "is missing") {
+	if !strings.Contains(r.stdout, "missing: the backup is not signed") {
 		t.Errorf("restore of an unsigned backup:\n%s", r.stdout)
 	}
 	// A private key given where the public key belongs is named as such.

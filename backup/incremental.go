@@ -12,6 +12,7 @@ import (
 
 	"github.com/authagonal/authagonal-tables/internal/logging"
 	"github.com/authagonal/authagonal-tables/manifest"
+	"github.com/authagonal/authagonal-tables/tables"
 )
 
 // DefaultOverlap is the default safety margin subtracted from a table's
@@ -89,9 +90,9 @@ func prepareIncremental(opts Options, log zerolog.Logger) (*incremental, error) 
 		log.Info().Msg("no earlier backup in the output folder; this incremental copies every table in full")
 		return inc, nil
 	}
-	if acc := inc.parent.Manifest.Account; acc != nil && acc.Name != "" && acc.Name != opts.Service.Account().Name {
-		return nil, fmt.Errorf("the newest backup in %s, %s, is of account %q, not %q; an incremental must follow a backup of the same account, so give each account its own --output",
-			opts.Output, inc.parent.Name, acc.Name, opts.Service.Account().Name)
+	if acc := inc.parent.Manifest.Account; acc != nil && !sameAccount(acc, opts.Service.Account()) {
+		return nil, fmt.Errorf("the newest backup in %s, %s, is of account %q at %s, not %q at %s; an incremental must follow a backup of the same account, so give each account its own --output",
+			opts.Output, inc.parent.Name, acc.Name, acc.TableEndpoint, opts.Service.Account().Name, opts.Service.Account().Endpoint)
 	}
 	if prefix := inc.parent.Manifest.TablePrefix; !strings.EqualFold(prefix, opts.Service.Prefix()) {
 		return nil, fmt.Errorf("the newest backup in %s, %s, is of the table prefix %q, not %q; an incremental must follow a backup of the same tables, so give each prefix its own --output",
@@ -186,3 +187,13 @@ func (inc *incremental) job(table string, overlap time.Duration, trackDeletes bo
 
 // fullJob is the job of a table in a full backup.
 func fullJob(table string) tableJob { return tableJob{name: table} }
+
+// sameAccount reports whether a backup's recorded account is the one being
+// backed up. Every Azurite has the same account name, so the endpoint
+// counts too where the manifest records it.
+func sameAccount(recorded *manifest.Account, current tables.Account) bool {
+	if recorded.Name != "" && recorded.Name != current.Name {
+		return false
+	}
+	return recorded.TableEndpoint == "" || strings.EqualFold(strings.TrimRight(recorded.TableEndpoint, "/"), strings.TrimRight(current.Endpoint, "/"))
+}

@@ -87,8 +87,8 @@ func makePlan(ctx context.Context, svc *tables.Service, opts Options, log zerolo
 			log.Info().Strs("tables", p.Others).Msg("tables outside the Authagonal set are not backed up; name them in --tables to back them up")
 		}
 		if len(p.Tables) == 0 {
-			return plan{}, fmt.Errorf("none of the %d Authagonal tables exist in %s; check the connection string, or name the tables to back up with --tables",
-				len(wanted), svc.Account())
+			return plan{}, fmt.Errorf("none of the %d Authagonal tables exist in %s%s; check the connection string and --table-prefix, or name the tables to back up with --tables",
+				len(wanted), svc.Account(), prefixNote(svc))
 		}
 	}
 

@@ -97,6 +97,9 @@ func nextPEM(path string, data []byte, want string) (der, rest []byte, err error
 		if block.Type == pemPrivate && want == pemPublic {
 			return nil, nil, fmt.Errorf("%s: holds a private key, but a public key is needed here; give the .pub file, and keep the private key on the backup host only", path)
 		}
+		if block.Type == pemPublic && want == pemPrivate {
+			return nil, nil, fmt.Errorf("%s: holds a public key, but signing needs the private key; give the .key file that keygen --signing wrote", path)
+		}
 		return nil, nil, fmt.Errorf("%s: a %q PEM block, expected %q", path, block.Type, want)
 	}
 	return block.Bytes, rest, nil

@@ -30,7 +30,7 @@ func Chain(entries []*Entry, target *Entry) ([]*Entry, []Problem) {
 				"its parent backup %s is missing from the folder, so the chain is broken and %s cannot be restored; put %s back, or restore a backup whose chain does not need it", id, cur.Name, id)}}
 		case parent.Status != Complete:
 			return nil, []Problem{{File: cur.Name, Message: fmt.Sprintf(
-				"its parent backup %s is %s (%v), so the chain is broken; restore an earlier backup", id, parent.Status, parent.Err)}}
+				"its parent backup %s is %s (%v), so the chain is broken", id, parent.Status, parent.Err)}}
 		case seen[parent]:
 			return nil, []Problem{{File: cur.Name, Message: fmt.Sprintf("the chain of parents loops back to %s; the manifests were altered", id)}}
 		case !parent.Manifest.BackupTimestamp.Before(cur.Manifest.BackupTimestamp):

@@ -37,7 +37,7 @@ func WriteSignature(dir string, priv ed25519.PrivateKey) error {
 }
 
 // ErrUnsigned is a backup without a signature file.
-var ErrUnsigned = errors.New(SignatureFile + " is missing: the backup is not signed, so its origin cannot be proven; restore it only if you trust it, without --verify-key")
+var ErrUnsigned = errors.New("missing: the backup is not signed, so its origin cannot be proven; restore it only if you trust it, without --verify-key")
 
 // CheckSignature checks the signature of the manifest in dir against any
 // of pubs.

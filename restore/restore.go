@@ -299,7 +299,11 @@ func dryRun(ctx context.Context, opts Options, src *source, names []string) erro
 	}
 
 	out := opts.Stdout
-	fmt.Fprintf(out, "Dry run: restore of %s into %s, mode %s\n", opts.Input, opts.Service.Account(), opts.Mode)
+	into := opts.Service.Account().String()
+	if p := opts.Service.Prefix(); p != "" {
+		into += fmt.Sprintf(", tables prefixed %q", p)
+	}
+	fmt.Fprintf(out, "Dry run: restore of %s into %s, mode %s\n", opts.Input, into, opts.Mode)
 	if !src.single || len(src.chain) > 1 || src.chain[0].Manifest.Mode == manifest.ModeIncremental {
 		fmt.Fprintln(out, "Backups applied, in order:")
 		for _, b := range src.chain {

@@ -92,6 +92,9 @@ func resolve(opts Options, log zerolog.Logger) (*source, error) {
 		return nil, err
 	}
 	if manifest.Newest(entries) == nil {
+		if strings.HasPrefix(filepath.Base(filepath.Clean(opts.Input)), manifest.TempPrefix) {
+			return nil, fmt.Errorf("%s is the temporary folder of a backup that did not finish, not a backup; restore from a folder without the %s prefix", opts.Input, manifest.TempPrefix)
+		}
 		return nil, fmt.Errorf("%s is neither a backup folder (it has no %s) nor a folder of backups (it holds no complete backup)", opts.Input, manifest.FileName)
 	}
 	var target *manifest.Entry

@@ -220,7 +220,7 @@ func (e *ServiceError) Error() string {
 func (e *ServiceError) hint() string {
 	switch {
 	case e.StatusCode == http.StatusForbidden:
-		return "check the account key or SAS token in the connection string, and the SAS permissions and expiry"
+		return "check the credentials: the account key, the SAS token with its permissions and expiry, or with Azure AD the role assignment (such as Storage Table Data Contributor)"
 	case e.Code == codeTableBeingDeleted:
 		return "a table of this name is still being deleted, which takes at least 40 seconds; run again in a minute"
 	case e.Unreachable:
