@@ -43,8 +43,9 @@ fuzz:
 
 # image-test builds the Docker image with buildah, from base images made of
 # the host's Go toolchain and CA certificates, and runs its backup, verify
-# and restore against Azurite (about a minute on two cores). It needs root,
-# and installs buildah with apt-get when it is missing.
+# and restore against Azurite: about 100 seconds on two cores, with the
+# install of buildah. It needs root, and installs buildah with apt-get when
+# it is missing.
 image-test: node_modules/.package-lock.json
 	scripts/image-test.sh
 
