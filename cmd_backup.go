@@ -52,7 +52,7 @@ writes nothing.
   0 2 * * *         authagonal-tables backup --output /backups --gzip --require-encryption
   0 0-1,3-23 * * *  authagonal-tables backup --output /backups --gzip --require-encryption --incremental
 
-` + commandExitCodes,
+` + commandExitCodesNoPartial,
 		Flags: append(append(serviceFlags(),
 			&cli.StringFlag{Name: "output", Value: "./backups", Usage: "`DIR` that receives the backup folder", EnvVars: []string{"BACKUP_OUTPUT"}},
 			tablesFlag("back up exactly these tables instead of the Authagonal set; every one must exist", "BACKUP_TABLES"),

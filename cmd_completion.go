@@ -63,7 +63,7 @@ is on $fpath before compinit runs:
 fish, which loads it for every new shell:
   authagonal-tables completion fish > ~/.config/fish/completions/authagonal-tables.fish
 
-` + commandExitCodes,
+` + commandExitCodesNoPartial,
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return errors.New("completion takes exactly one argument, the shell: bash, zsh or fish")

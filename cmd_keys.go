@@ -182,7 +182,7 @@ EXAMPLES:
   authagonal-tables keygen --encryption /secure/backup-identity.txt
   authagonal-tables keygen --signing /etc/authagonal-tables/manifest-signing
 
-` + commandExitCodes,
+` + commandExitCodesNoPartial,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "encryption", Usage: "write a new age identity to `FILE` and print its recipient"},
 			&cli.StringFlag{Name: "signing", Usage: "write a new Ed25519 key pair to `BASE`.key and BASE.pub"},

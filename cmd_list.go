@@ -31,7 +31,7 @@ EXAMPLES:
   authagonal-tables list ./backups
   authagonal-tables list --json ./backups | jq '.[] | select(.status != "complete")'
 
-` + commandExitCodes,
+` + commandExitCodesNoPartial,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the list as JSON on stdout"},
 		},

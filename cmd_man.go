@@ -27,7 +27,7 @@ it, or to install it for man (in a folder on man's path, such as
   authagonal-tables man | man -l -
   authagonal-tables man > /usr/local/share/man/man1/authagonal-tables.1
 
-` + commandExitCodes,
+` + commandExitCodesNoPartial,
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
@@ -60,7 +60,7 @@ func manPage(app *cli.App) string {
 		// go-md2man renders level 3, not level 2, as a subsection (.SS).
 		fmt.Fprintf(&b, "### %s\n\n%s\n\n", cmd.Name, escapeMarkdown(cmd.Usage))
 		fmt.Fprintf(&b, "    %s\n\n", cmd.UsageText)
-		description := strings.TrimSuffix(cmd.Description, commandExitCodes)
+		description := strings.TrimSuffix(strings.TrimSuffix(cmd.Description, commandExitCodes), commandExitCodesNoPartial)
 		b.WriteString(descriptionMarkdown(strings.TrimSpace(description)))
 		if len(cmd.Flags) > 0 {
 			b.WriteString("**Options**\n\n")

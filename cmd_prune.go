@@ -47,7 +47,7 @@ EXAMPLES:
   authagonal-tables prune --keep-last 24 --keep-daily 7 --keep-monthly 12 /backups
   authagonal-tables prune --keep-daily 7 --json /backups | jq '.backups[] | select(.action == "remove") | .id'
 
-` + commandExitCodes,
+` + commandExitCodesNoPartial,
 		Flags: []cli.Flag{
 			keepFlag("last", "keep the newest `N` backups"),
 			keepFlag("hourly", "keep the newest backup of each of the newest `N` hours that have one (UTC)"),

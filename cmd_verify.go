@@ -36,7 +36,7 @@ EXAMPLES:
   authagonal-tables verify --json ./backups/20261204-020000 | jq .problems
   authagonal-tables verify ./backups
 
-` + commandExitCodes,
+` + commandExitCodesNoPartial,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON on stdout"},
 			identityFlag("decrypts an encrypted backup so that its content is checked too; without it only the hashes of encrypted files are checked"),

@@ -44,6 +44,22 @@ EXIT CODES:
 // which the help template indents once more.
 var commandExitCodes = strings.ReplaceAll(exitCodesHelp, "\n   ", "\n  ")
 
+// commandExitCodesNoPartial is commandExitCodes without exit code 2, for
+// the commands that cannot return it: only a restore is a partial success.
+var commandExitCodesNoPartial = removeLine(commandExitCodes, "  2    ")
+
+// removeLine removes the line of text that starts with prefix.
+func removeLine(text, prefix string) string {
+	lines := strings.Split(text, "\n")
+	out := lines[:0]
+	for _, line := range lines {
+		if !strings.HasPrefix(line, prefix) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 // version is set at build time with -ldflags "-X main.version=...".
 var version = ""
 
