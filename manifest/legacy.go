@@ -121,12 +121,9 @@ func ReadLegacy(dir string) (*Manifest, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	data, err := readCapped(f, path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > MaxBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes; it is not a manifest of the .NET backup tool", path, MaxBytes)
+		return nil, err
 	}
 	m, err := ParseLegacy(data)
 	if err != nil {

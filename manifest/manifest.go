@@ -282,18 +282,28 @@ func Read(dir string) (*Manifest, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	data, err := readCapped(f, path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > MaxBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes; it is not a manifest this tool wrote", path, MaxBytes)
+		return nil, err
 	}
 	m, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+// readCapped reads the manifest file f, opened from path, and rejects one
+// over MaxBytes before reading further.
+func readCapped(f *os.File, path string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(data) > MaxBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes; it is not a backup manifest", path, MaxBytes)
+	}
+	return data, nil
 }
 
 // checkFolder reports a backup folder that does not exist or is a file.

@@ -80,17 +80,11 @@ func CheckSignature(dir string, pubs []ed25519.PublicKey) error {
 
 // readManifestBytes reads the manifest file as stored, capped at MaxBytes.
 func readManifestBytes(dir string) ([]byte, error) {
-	f, err := os.Open(filepath.Join(dir, FileName))
+	path := filepath.Join(dir, FileName)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes; it is not a manifest this tool wrote", FileName, MaxBytes)
-	}
-	return data, nil
+	return readCapped(f, path)
 }

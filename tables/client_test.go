@@ -19,13 +19,20 @@ import (
 // Service for it that does not retry.
 func fakeService(t *testing.T, handler http.HandlerFunc) *Service {
 	t.Helper()
+	return serviceFor(t, handler, Options{MaxRetries: -1, TryTimeout: 5 * time.Second})
+}
+
+// serviceFor starts a loopback HTTP server with handler and returns a
+// Service for it with opts.
+func serviceFor(t *testing.T, handler http.HandlerFunc, opts Options) *Service {
+	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	account, err := ParseConnectionString("AccountName=devstoreaccount1;AccountKey=" + DevAccountKey + ";TableEndpoint=" + srv.URL + "/devstoreaccount1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := Connect(account, Options{MaxRetries: -1, TryTimeout: 5 * time.Second})
+	svc, err := Connect(account, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,19 +35,29 @@ func ValidateName(name string) error {
 	if len(name) < 3 || len(name) > 63 {
 		return fmt.Errorf("invalid table name %q: it must be 3 to 63 characters long", name)
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		isLetter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-		isDigit := '0' <= c && c <= '9'
-		if i == 0 && !isLetter {
-			return fmt.Errorf("invalid table name %q: it must start with a letter", name)
-		}
-		if !isLetter && !isDigit {
-			return fmt.Errorf("invalid table name %q: only letters and digits are allowed", name)
-		}
+	if err := checkCharacters("table name", name); err != nil {
+		return err
 	}
 	if strings.EqualFold(name, "tables") {
 		return fmt.Errorf("invalid table name %q: the name is reserved by the service", name)
+	}
+	return nil
+}
+
+// checkCharacters checks the characters of a table name or of a part of
+// one: ASCII letters and digits, starting with a letter. what names the
+// value in the error, such as "table name".
+func checkCharacters(what, s string) error {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		isLetter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		isDigit := '0' <= c && c <= '9'
+		if i == 0 && !isLetter {
+			return fmt.Errorf("invalid %s %q: it must start with a letter", what, s)
+		}
+		if !isLetter && !isDigit {
+			return fmt.Errorf("invalid %s %q: only letters and digits are allowed", what, s)
+		}
 	}
 	return nil
 }

@@ -34,18 +34,7 @@ func ValidatePrefix(prefix string) error {
 	if len(prefix) > 60 {
 		return fmt.Errorf("invalid table prefix %q: at most 60 characters, so that a table name still fits", prefix)
 	}
-	for i := 0; i < len(prefix); i++ {
-		c := prefix[i]
-		isLetter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-		isDigit := '0' <= c && c <= '9'
-		if i == 0 && !isLetter {
-			return fmt.Errorf("invalid table prefix %q: it must start with a letter", prefix)
-		}
-		if !isLetter && !isDigit {
-			return fmt.Errorf("invalid table prefix %q: only letters and digits are allowed", prefix)
-		}
-	}
-	return nil
+	return checkCharacters("table prefix", prefix)
 }
 
 // logicalNames keeps the names that start with the prefix, without it.

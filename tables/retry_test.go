@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,17 +17,7 @@ import (
 // Service for it that retries up to three times with millisecond delays.
 func retryingService(t *testing.T, handler http.HandlerFunc) *Service {
 	t.Helper()
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	account, err := ParseConnectionString("AccountName=devstoreaccount1;AccountKey=" + DevAccountKey + ";TableEndpoint=" + srv.URL + "/devstoreaccount1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := Connect(account, Options{MaxRetries: 3, RetryDelay: time.Millisecond, MaxRetryDelay: 10 * time.Millisecond, TryTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return svc
+	return serviceFor(t, handler, Options{MaxRetries: 3, RetryDelay: time.Millisecond, MaxRetryDelay: 10 * time.Millisecond, TryTimeout: 5 * time.Second})
 }
 
 // writeCut sends a response whose header promises more body than follows,
