@@ -215,8 +215,8 @@ EXAMPLES:
 	}
 }
 
-// signatureNote says how far a verify report proves the backup's origin
-// and content.
+// signatureNote returns the report line on the signature: checked, or
+// present but not checked. It returns "" for an unsigned backup.
 func signatureNote(r *manifest.Report) string {
 	switch r.Signature {
 	case manifest.SignatureValid:

@@ -113,7 +113,7 @@ func TestCLIKilledBackupNeverLooksComplete(t *testing.T) {
 			after := completeBackups(t, out)
 			added := newNames(before, after)
 			// A kill after the rename leaves a backup that is complete in
-			// every file; only the marks did not move, so the next
+			// every file. Only the marks did not move, so the next
 			// incremental copies more than it needs to. Before the rename
 			// nothing may look complete.
 			if m.point == "renamed" && len(added) != 1 {

@@ -79,7 +79,7 @@ func main() {
 	go func() {
 		// The first signal stops the command cleanly: a backup removes its
 		// temporary folder, a restore finishes the batches in flight. A
-		// second one exits at once, for a service that stopped answering.
+		// second one exits at once, for a service that stopped responding.
 		<-signals
 		cancel()
 		<-signals

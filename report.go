@@ -233,7 +233,7 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// printFolderNotes says what a successful folder verification did not
+// printFolderNotes prints what a successful folder verification did not
 // prove: encrypted content not read, signatures not checked.
 func printFolderNotes(env *environment, r *manifest.FolderReport) {
 	unread, unchecked := 0, 0

@@ -15,9 +15,9 @@ import (
 )
 
 // TestCLINeverPrintsSecrets runs every command, succeeding and failing,
-// against an Azurite whose only account has a key of the test's own, and
-// checks that neither that key nor an age identity ever reaches stdout,
-// stderr or a backup file, at the debug level and in both log formats.
+// against an Azurite whose only account has a key of the test's own. At the
+// debug level and in both log formats, neither that key nor an age identity
+// may reach stdout, stderr or a backup file.
 func TestCLINeverPrintsSecrets(t *testing.T) {
 	canary := base64.StdEncoding.EncodeToString([]byte("canary-account-key-for-authagonal-tables-tests-0123456789abcdefgh"))
 	wrong := base64.StdEncoding.EncodeToString([]byte("wrong-account-key-for-authagonal-tables-tests-0123456789abcdefghi"))

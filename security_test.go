@@ -91,7 +91,7 @@ func TestCLIEncryptedSignedBackupRoundTrip(t *testing.T) {
 		t.Errorf("manifest codec %q, compressed %v", m.Codec, m.Compressed)
 	}
 
-	// Without an identity, verify checks the hashes and says so.
+	// Without an identity, verify checks the hashes and reports that.
 	r = runBinary(t, nil, "verify", dir)
 	wantCode(t, r, 0)
 	if !strings.Contains(r.stdout, "content not read") || !strings.Contains(r.stdout, "not checked") {
@@ -232,7 +232,7 @@ func TestCLIEncryptedIncrementalChain(t *testing.T) {
 	wantCode(t, runBinary(t, []string{conn}, "backup", "--tables", table, "--output", out, "--encrypt-to", k.recipient), 0)
 
 	// Finding deletes reads the earlier key set, so an encrypted
-	// incremental needs an identity, and says so before writing anything.
+	// incremental needs an identity, and reports that before writing anything.
 	r := runBinary(t, []string{conn}, "backup", "--incremental", "--overlap", "1s", "--tables", table, "--output", out, "--encrypt-to", k.recipient)
 	wantCode(t, r, 1)
 	if !strings.Contains(r.stderr, "pass --identity") {

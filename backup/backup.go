@@ -365,7 +365,7 @@ func reserveID(output string, start time.Time, suffix string) (id, dir string, e
 
 // LeftoverGrace is the age after which a backup removes a temporary
 // folder that an interrupted backup left. The lock on the output folder
-// already keeps two backups apart; the grace period also spares a backup
+// already keeps two backups apart. The grace period also spares a backup
 // that another host writes where the file system ignores the lock.
 const LeftoverGrace = time.Hour
 

@@ -97,14 +97,14 @@ func parseTombstone(line []byte) (string, *entity.Entity, error) {
 
 // checkTombstones checks the file of deletes of a .NET tool incremental
 // and counts its deletes per table into m.Legacy.Deletes. Every line must
-// name the keys of an entity and a table of the manifest, the count must
-// match TombstoneCount, and the file must have its recorded SHA-256, if
-// the manifest records one.
+// name a table and the keys of an entity, the count must match
+// TombstoneCount, and the file must have its recorded SHA-256, if the
+// manifest records one.
 //
-// A delete of SigningKeys in a backup without that table is not a
-// problem. The .NET tool leaves SigningKeys out of its backups unless
-// told otherwise, but lists the deletes of every table, so such lines are
-// expected. A warning counts them, and restore skips them.
+// A delete of a table the backup does not hold is not a problem. The .NET
+// tool lists the deletes of every table, also in a backup of some tables,
+// and it leaves SigningKeys out unless IncludeSigningKeys is set. A warning
+// per table counts such deletes, and restore skips them.
 func (r *Report) checkTombstones(ctx context.Context, m *Manifest) {
 	name := m.Legacy.TombstonesFile
 	if name == "" || r.missing[name] {

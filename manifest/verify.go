@@ -139,7 +139,7 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	}
 	if strings.HasPrefix(filepath.Base(filepath.Clean(dir)), TempPrefix) {
 		// A backup killed after writing its manifest but before the
-		// rename leaves a folder that is whole in every other way; it
+		// rename leaves a folder that is whole in every other way. It
 		// never finished, so it is not a backup.
 		r.Problems = append(r.Problems, Problem{Message: "this is the temporary folder of a backup that did not finish, not a backup; restore from a folder without the " + TempPrefix + " prefix"})
 		return r, nil
@@ -472,9 +472,8 @@ func (r *Report) checkFile(ctx context.Context, name, what string, wantLines int
 }
 
 // hashOnly checks the hash of an encrypted file that cannot be decrypted
-// here. Its line count is taken from the manifest, which the hash vouches
-// for only as far as the manifest itself is trusted; a signed manifest
-// closes that gap.
+// here. Its line count is taken from the manifest, so it is only as
+// trustworthy as the manifest, which a signature proves.
 func (r *Report) hashOnly(name, wantSum string, wantLines int64, add func(int64, string, ...any)) fileCheck {
 	out := fileCheck{keys: map[[16]byte]int64{}}
 	info, err := os.Lstat(filepath.Join(r.Dir, name))

@@ -22,11 +22,11 @@ var errUndeletable = errors.New("entities could not be deleted")
 const codeNoResponse = "NoResponse"
 
 // isTableFailure reports whether err stops only the table it happened to,
-// so that the restore can go on with the others: the service rejected a
-// request about the table after every retry, or gave no response to it
-// while it still responds to other requests. Anything else stops the restore:
-// an unreachable service, a paging fault, a local file error or the end
-// of ctx.
+// so that the restore can go on with the others. That is the case when the
+// service rejected a request about the table after every retry, or gave no
+// response to it while it still responds to other requests. Anything else
+// stops the restore: an unreachable service, a rejected credential, a
+// paging fault, a local file error or the end of ctx.
 func isTableFailure(ctx context.Context, svc *tables.Service, err error) bool {
 	if ctx.Err() != nil || errors.Is(err, tables.ErrRepeatedContinuation) {
 		return false

@@ -6,7 +6,7 @@ import (
 )
 
 // WithPrefix returns a copy of s in which every table name is logical: the
-// service sees prefix+name. Hosts that keep several tenants in one account
+// service receives prefix+name. Hosts that keep several tenants in one account
 // prefix every physical table name, and a restore can write into another
 // prefix to build an isolated copy. An empty prefix returns s.
 func (s *Service) WithPrefix(prefix string) (*Service, error) {

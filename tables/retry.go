@@ -120,9 +120,9 @@ func withRequestBody(ctx context.Context, body []byte) context.Context {
 
 // freshBody gives each try of a request its own reader of the body.
 // net/http may still read the body of a failed try after the try returned,
-// as when the service closed the connection before the body was sent,
-// while azcore rewinds that same reader for the next try, so a shared
-// reader is a data race.
+// as when the service closed the connection before the body was sent.
+// Meanwhile azcore rewinds the reader for the next try, so a shared reader
+// is a data race.
 type freshBody struct{}
 
 func (freshBody) Do(req *policy.Request) (*http.Response, error) {

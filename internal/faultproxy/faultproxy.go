@@ -1,8 +1,8 @@
 // Package faultproxy is a loopback HTTP proxy for tests. It sits between
 // the tool and a Table service such as Azurite and injects the faults of a
-// real service: busy and timed-out servers, throttling, connection resets,
-// responses cut off mid-body, responses slower than a try timeout, and
-// table creations rejected while a table is being deleted.
+// real service. These are busy and timed-out servers, throttling,
+// connection resets, responses cut off mid-body, responses slower than a
+// try timeout, and table creations rejected while a table is being deleted.
 //
 // Which requests fail is decided by a Rule: a share of all requests chosen
 // by a seeded hash, or every request that names one table. The decision
